@@ -1,0 +1,49 @@
+"""Loaders for database rows. Each batch opens its own short session from the factory."""
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.dataloader import DataLoader
+
+from server.db.models import Agent, Job, JobEvent, JobStep, Workflow
+from server.reads import rows
+
+from .sessions import read
+
+
+class RowLoaders:
+    """The loaders of one request, all scoped to the request's tenant."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, tenant: str) -> None:
+        self._session_factory = session_factory
+        self._tenant = tenant
+        self.workflow: DataLoader[int, Workflow | None] = DataLoader(self._workflows)
+        self.agent: DataLoader[int, Agent | None] = DataLoader(self._agents)
+        self.job: DataLoader[int, Job | None] = DataLoader(self._jobs)
+        self.steps: DataLoader[int, list[JobStep]] = DataLoader(self._steps)
+        self.events: DataLoader[int, list[JobEvent]] = DataLoader(self._events)
+
+    async def _workflows(self, ids: list[int]) -> list[Workflow | None]:
+        found = await read(
+            self._session_factory, lambda s: rows.workflows_by_id(s, tenant=self._tenant, ids=ids)
+        )
+        return [found.get(key) for key in ids]
+
+    async def _agents(self, ids: list[int]) -> list[Agent | None]:
+        found = await read(
+            self._session_factory, lambda s: rows.agents_by_id(s, tenant=self._tenant, ids=ids)
+        )
+        return [found.get(key) for key in ids]
+
+    async def _jobs(self, numbers: list[int]) -> list[Job | None]:
+        found = await read(
+            self._session_factory,
+            lambda s: rows.jobs_by_number(s, tenant=self._tenant, numbers=numbers),
+        )
+        return [found.get(key) for key in numbers]
+
+    async def _steps(self, numbers: list[int]) -> list[list[JobStep]]:
+        found = await read(self._session_factory, lambda s: rows.steps_by_job(s, numbers))
+        return [found.get(key, []) for key in numbers]
+
+    async def _events(self, numbers: list[int]) -> list[list[JobEvent]]:
+        found = await read(self._session_factory, lambda s: rows.events_by_job(s, numbers))
+        return [found.get(key, []) for key in numbers]

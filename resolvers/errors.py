@@ -1,0 +1,30 @@
+"""Domain errors become GraphQL errors in one place, with a machine-readable code."""
+
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from server.domain.errors import DomainError
+
+
+class DomainErrorCodes(SchemaExtension):
+    """Tags errors raised from a DomainError with `extensions.code` (and `field`)."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        for error in result.errors:
+            _tag(error)
+
+
+def _tag(error: GraphQLError) -> None:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        extensions = dict(error.extensions or {})
+        extensions["code"] = original.code.value
+        if original.field is not None:
+            extensions["field"] = original.field
+        error.extensions = extensions

@@ -1,0 +1,29 @@
+"""The schema: Query, Mutation and Subscription roots with the extensions every request uses."""
+
+from functools import cache
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+
+from resolvers.errors import DomainErrorCodes
+from resolvers.mutation import Mutation
+from resolvers.query import Query
+
+
+@cache
+def build_schema() -> strawberry.Schema:
+    """The schema, built once per process (field extensions such as relay's node() bind to
+    their field when a schema is built, so the same classes cannot build two schemas)."""
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            DomainErrorCodes,
+        ],
+    )
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"

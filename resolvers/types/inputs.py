@@ -1,0 +1,51 @@
+"""Mutation inputs."""
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from server.domain.dispatch import DispatchRequest
+from server.domain.errors import InvalidArgument
+
+from .enums import EffortLevel
+
+
+@strawberry.input
+class DispatchJobInput:
+    workflow: str = strawberry.field(description="Workflow slug (or alias).")
+    agent: str | None = strawberry.field(
+        default=None, description="Agent name; omitted lets the system pick an online agent."
+    )
+    ticket_url: str | None = None
+    ticket_key: str | None = None
+    hint: str | None = None
+    effort_level: EffortLevel | None = None
+    input: JSON | None = None
+    scheduled_for: datetime | None = strawberry.field(
+        default=None, description="Start later instead of now (status SCHEDULED until then)."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Repeating a dispatch with the same key returns the same job."
+    )
+
+    def to_request(self) -> DispatchRequest:
+        job_input: object = {} if self.input is None else self.input
+        if not isinstance(job_input, dict):
+            raise InvalidArgument("input must be a JSON object", field="input")
+        if self.scheduled_for is not None and self.scheduled_for.tzinfo is None:
+            raise InvalidArgument(
+                "scheduledFor needs a timezone offset, e.g. 2026-01-01T09:00:00Z",
+                field="scheduledFor",
+            )
+        return DispatchRequest(
+            workflow=self.workflow,
+            agent=self.agent,
+            ticket_url=self.ticket_url,
+            ticket_key=self.ticket_key,
+            hint=self.hint,
+            effort_level=self.effort_level,
+            input=job_input,
+            scheduled_for=self.scheduled_for,
+            idempotency_key=self.idempotency_key,
+        )

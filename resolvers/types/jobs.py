@@ -1,0 +1,357 @@
+"""The node types of the job graph: Job, Workflow and Agent, and the job connection.
+
+They refer to each other at run time (a job's workflow, a workflow's jobs), so they share a
+module. Plain fields are copied from the row; relations load through the request's loaders.
+"""
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Self
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from resolvers.context import Info
+from server.db import models
+from server.domain import rules
+from server.domain.enums import JobOrder
+from server.domain.errors import InvalidArgument
+from server.domain.filters import JobFilter as DomainJobFilter
+from server.reads.cursors import decode_sequence_cursor, encode_sequence_cursor
+from server.reads.paging import page_request
+
+from .enums import AgentStatus, EffortLevel, JobStatus, LogStream
+from .events import JobEvent, LogConnection, LogLine, LogLineEdge
+from .filters import JobFilter, domain_filter
+from .steps import JobMetrics, JobStep, JobTrigger
+from .timeline import Timeline
+
+LOG_CURSOR_KIND = "log"
+LOG_PAGE_SIZE = 200
+LOG_PAGE_MAX = 1000
+TIMELINE_NOT_CONFIGURED = "Temporal is not configured for this server"
+
+
+@strawberry.type
+class Job(relay.Node):
+    number: int = strawberry.field(description="Job #N.")
+    status: JobStatus
+    effort_level: EffortLevel | None
+    ticket_key: str | None
+    ticket_url: str | None
+    hint: str | None
+    input: JSON
+    output: JSON | None
+    error: str | None
+    current_step: int | None
+    step_count: int
+    created_at: datetime
+    scheduled_for: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    temporal_workflow_id: str | None
+    workflow_id: strawberry.Private[int]
+    agent_id: strawberry.Private[int | None]
+    resent_from_number: strawberry.Private[int | None]
+    resent_as_number: strawberry.Private[int | None]
+    cost_usd: strawberry.Private[float | None]
+
+    @classmethod
+    def from_row(cls, row: models.Job) -> Self:
+        return cls(
+            number=row.number,
+            status=row.status,
+            effort_level=row.effort_level,
+            ticket_key=row.ticket_key,
+            ticket_url=row.ticket_url,
+            hint=row.hint,
+            input=JSON(row.input or {}),
+            output=JSON(row.output),
+            error=row.error,
+            current_step=row.current_step,
+            step_count=row.step_count,
+            created_at=row.created_at,
+            scheduled_for=row.scheduled_for,
+            started_at=row.started_at,
+            completed_at=row.completed_at,
+            temporal_workflow_id=row.temporal_workflow_id,
+            workflow_id=row.workflow_id,
+            agent_id=row.agent_id,
+            resent_from_number=row.resent_from_number,
+            resent_as_number=row.resent_as_number,
+            cost_usd=row.cost_usd,
+        )
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: strawberry.Info) -> str:
+        return str(root.number)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        numbers = [_node_key(node_id, "a job") for node_id in node_ids]
+        rows = await info.context.loaders.rows.job.load_many(numbers)
+        return [cls.from_row(row) if row is not None else None for row in rows]
+
+    @strawberry.field(description="pipeline-job-N; also the orchestrator's workflow id.")
+    def pipeline_id(self) -> str:
+        return models.pipeline_id(self.number)
+
+    @strawberry.field(description="'{workflow-slug} — {ticket-key}' or '{workflow-slug} — queued'.")
+    async def name(self, info: Info) -> str:
+        workflow = await info.context.loaders.rows.workflow.load(self.workflow_id)
+        slug = workflow.slug if workflow is not None else "unknown-workflow"
+        return f"{slug} — {self.ticket_key or 'queued'}"
+
+    @strawberry.field
+    async def workflow(self, info: Info) -> "Workflow":
+        row = await info.context.loaders.rows.workflow.load(self.workflow_id)
+        if row is None:
+            raise LookupError(f"workflow {self.workflow_id} of job {self.number} is missing")
+        return Workflow.from_row(row)
+
+    @strawberry.field
+    async def agent(self, info: Info) -> "Agent | None":
+        if self.agent_id is None:
+            return None
+        row = await info.context.loaders.rows.agent.load(self.agent_id)
+        return Agent.from_row(row) if row is not None else None
+
+    @strawberry.field
+    def trigger(self) -> JobTrigger | None:
+        return JobTrigger.from_input(self.input)
+
+    @strawberry.field
+    async def steps(self, info: Info) -> list[JobStep]:
+        rows = await info.context.loaders.rows.steps.load(self.number)
+        return [JobStep.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def metrics(self, info: Info) -> JobMetrics:
+        rows = await info.context.loaders.rows.steps.load(self.number)
+        return JobMetrics.from_steps(rows, duration=self.duration_seconds(), cost_usd=self.cost_usd)
+
+    @strawberry.field
+    async def events(self, info: Info) -> list[JobEvent]:
+        rows = await info.context.loaders.rows.events.load(self.number)
+        return [JobEvent.from_row(row) for row in rows]
+
+    @strawberry.field(description="Live for running jobs: now - startedAt.")
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.completed_at or datetime.now(UTC)
+        return max((end - self.started_at).total_seconds(), 0.0)
+
+    @strawberry.field
+    async def resent_from(self, info: Info) -> "Job | None":
+        return await self._job(info, self.resent_from_number)
+
+    @strawberry.field
+    async def resent_as(self, info: Info) -> "Job | None":
+        return await self._job(info, self.resent_as_number)
+
+    @strawberry.field
+    def can_cancel(self) -> bool:
+        return rules.can_cancel(self.status)
+
+    @strawberry.field
+    def can_resend(self) -> bool:
+        return rules.can_resend(self.status, already_resent=self.resent_as_number is not None)
+
+    @strawberry.field
+    def timeline(self) -> Timeline:
+        return Timeline.unavailable(TIMELINE_NOT_CONFIGURED)
+
+    @strawberry.field
+    async def logs(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        streams: list[LogStream] | None = None,
+    ) -> LogConnection:
+        limit = LOG_PAGE_SIZE if first is None else first
+        if not 0 <= limit <= LOG_PAGE_MAX:
+            raise InvalidArgument(f"`first` must be between 0 and {LOG_PAGE_MAX} (got {limit})")
+        after_sequence = (
+            decode_sequence_cursor(after, LOG_CURSOR_KIND, argument="after") if after else None
+        )
+        rows = await info.context.loaders.lists.log_lines(
+            self.number, after=after_sequence, limit=limit + 1, streams=streams or ()
+        )
+        edges = [
+            LogLineEdge(
+                cursor=encode_sequence_cursor(LOG_CURSOR_KIND, row.sequence),
+                node=LogLine.from_row(row),
+            )
+            for row in rows[:limit]
+        ]
+        return LogConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=len(rows) > limit,
+                has_previous_page=after_sequence is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @staticmethod
+    async def _job(info: Info, number: int | None) -> "Job | None":
+        if number is None:
+            return None
+        row = await info.context.loaders.rows.job.load(number)
+        return Job.from_row(row) if row is not None else None
+
+
+@strawberry.type
+class JobEdge:
+    cursor: str
+    node: Job
+
+
+@strawberry.type
+class JobConnection:
+    edges: list[JobEdge]
+    page_info: relay.PageInfo
+    job_filter: strawberry.Private[DomainJobFilter]
+
+    @strawberry.field
+    async def total_count(self, info: Info) -> int:
+        return await info.context.loaders.lists.job_total(self.job_filter)
+
+
+async def job_connection(
+    info: Info,
+    job_filter: DomainJobFilter,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+    order: JobOrder = JobOrder.CREATED_AT_DESC,
+) -> JobConnection:
+    settings = info.context.runtime.settings
+    page = page_request(
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        default_size=settings.page_size,
+        max_size=settings.max_page_size,
+    )
+    result = await info.context.loaders.lists.job_page(job_filter, order=order, page=page)
+    for row in result.jobs:
+        info.context.loaders.rows.job.prime(row.number, row)
+    edges = [JobEdge(cursor=result.cursor(row), node=Job.from_row(row)) for row in result.jobs]
+    return JobConnection(
+        edges=edges,
+        page_info=relay.PageInfo(
+            has_next_page=result.has_next_page,
+            has_previous_page=result.has_previous_page,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        job_filter=job_filter,
+    )
+
+
+@strawberry.type
+class Workflow(relay.Node):
+    id_: strawberry.Private[int]
+    slug: str = strawberry.field(description="Canonical dash-separated id, e.g. 'se-rca-fix'.")
+    display_name: str = strawberry.field(description="Title Case display name, e.g. 'SE Rca Fix'.")
+    aliases: list[str] = strawberry.field(
+        description="Other ids jobs of this workflow were recorded under, e.g. 'agent_se_rca_fix'."
+    )
+    input_schema: JSON | None = strawberry.field(
+        description="JSON Schema that dispatchJob validates input against; null accepts any object."
+    )
+
+    @classmethod
+    def from_row(cls, row: models.Workflow) -> Self:
+        return cls(
+            id_=row.id,
+            slug=row.slug,
+            display_name=row.display_name,
+            aliases=list(row.aliases or ()),
+            input_schema=JSON(row.input_schema),
+        )
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: strawberry.Info) -> str:
+        return str(root.id_)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        ids = [_node_key(node_id, "a workflow") for node_id in node_ids]
+        rows = await info.context.loaders.rows.workflow.load_many(ids)
+        return [cls.from_row(row) if row is not None else None for row in rows]
+
+    @strawberry.field
+    async def jobs(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: JobFilter | None = None,
+    ) -> JobConnection:
+        scoped = replace(domain_filter(filter), workflow_ids=(self.id_,))
+        return await job_connection(info, scoped, first=first, after=after)
+
+
+@strawberry.type
+class Agent(relay.Node):
+    id_: strawberry.Private[int]
+    name: str
+    hostname: str | None
+    avatar_url: str | None
+    status: AgentStatus
+    last_seen_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.Agent) -> Self:
+        return cls(
+            id_=row.id,
+            name=row.name,
+            hostname=row.hostname,
+            avatar_url=row.avatar_url,
+            status=row.status,
+            last_seen_at=row.last_seen_at,
+        )
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: strawberry.Info) -> str:
+        return str(root.id_)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        ids = [_node_key(node_id, "an agent") for node_id in node_ids]
+        rows = await info.context.loaders.rows.agent.load_many(ids)
+        return [cls.from_row(row) if row is not None else None for row in rows]
+
+    @strawberry.field
+    async def jobs(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: JobFilter | None = None,
+    ) -> JobConnection:
+        scoped = replace(domain_filter(filter), agent_ids=(self.id_,))
+        return await job_connection(info, scoped, first=first, after=after)
+
+
+def _node_key(node_id: str, kind: str) -> int:
+    try:
+        return int(node_id)
+    except ValueError:
+        raise InvalidArgument(f"{node_id!r} is not {kind} id", field="id") from None

@@ -1,0 +1,41 @@
+"""A token bucket per API token: a steady rate with room for short bursts."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        *,
+        per_minute: int,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._rate = per_minute / 60.0
+        self._burst = float(burst)
+        self._clock = clock
+        self._buckets: dict[int, _Bucket] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self._rate > 0
+
+    def retry_after(self, key: int) -> float | None:
+        """Takes one request from the key's bucket: None if allowed, else the seconds until
+        the next request would be."""
+        now = self._clock()
+        bucket = self._buckets.setdefault(key, _Bucket(self._burst, now))
+        bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)
+        bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return None
+        return (1 - bucket.tokens) / self._rate

@@ -1,0 +1,249 @@
+"""The tables. Every row carries a tenant id; jobs are numbered globally (Job #N)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from server.auth.roles import Role
+from server.domain.enums import AgentStatus, EffortLevel, JobStatus, LogStream, StepStatus
+
+from .types import JSONDocument, UTCDateTime
+
+DEFAULT_TENANT = "default"
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit keys.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _enum(enum_type: type[Any]) -> Enum:
+    return Enum(
+        enum_type,
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Workflow(Base):
+    __tablename__ = "workflows"
+    __table_args__ = (UniqueConstraint("tenant_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_TENANT)
+    slug: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    input_schema: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    definition: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_TENANT)
+    name: Mapped[str] = mapped_column(String(200))
+    hostname: Mapped[str | None] = mapped_column(String(255))
+    avatar_url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[AgentStatus] = mapped_column(_enum(AgentStatus), default=AgentStatus.OFFLINE)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        # The Jobs page: newest first, per status tab, per workflow and per agent.
+        Index("ix_jobs_tenant_created", "tenant_id", "created_at", "number"),
+        Index("ix_jobs_tenant_status_created", "tenant_id", "status", "created_at", "number"),
+        Index(
+            "ix_jobs_tenant_workflow_created", "tenant_id", "workflow_id", "created_at", "number"
+        ),
+        Index("ix_jobs_tenant_agent_created", "tenant_id", "agent_id", "created_at", "number"),
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        # At most one resend of a job, whatever races: the database says no to the second.
+        UniqueConstraint("resent_from_number"),
+    )
+
+    number: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_TENANT)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus))
+    effort_level: Mapped[EffortLevel | None] = mapped_column(_enum(EffortLevel))
+    input: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    hint: Mapped[str | None] = mapped_column(Text)
+    ticket_key: Mapped[str | None] = mapped_column(String(64))
+    ticket_url: Mapped[str | None] = mapped_column(String(500))
+    output: Mapped[Any | None] = mapped_column(JSONDocument)
+    error: Mapped[str | None] = mapped_column(Text)
+    current_step: Mapped[int | None] = mapped_column(Integer)
+    step_count: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    temporal_workflow_id: Mapped[str | None] = mapped_column(String(200))
+    resent_from_number: Mapped[int | None] = mapped_column(ForeignKey("jobs.number"))
+    resent_as_number: Mapped[int | None] = mapped_column(BigId)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    slack_channel: Mapped[str | None] = mapped_column(String(200))
+    slack_thread_ts: Mapped[str | None] = mapped_column(String(64))
+    # Optimistic concurrency: an UPDATE that lost a race to another writer fails loudly.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by the mapper
+
+    @property
+    def pipeline_id(self) -> str:
+        return pipeline_id(self.number)
+
+
+def pipeline_id(number: int) -> str:
+    return f"pipeline-job-{number}"
+
+
+class JobStep(Base):
+    __tablename__ = "job_steps"
+    __table_args__ = (UniqueConstraint("job_number", "index"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_TENANT)
+    job_number: Mapped[int] = mapped_column(ForeignKey("jobs.number", ondelete="CASCADE"))
+    index: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[StepStatus] = mapped_column(_enum(StepStatus), default=StepStatus.PENDING)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    input: Mapped[Any | None] = mapped_column(JSONDocument)
+    output: Mapped[Any | None] = mapped_column(JSONDocument)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class JobEvent(Base):
+    """A status change. `sequence` is global and monotonic: subscribers resume from it."""
+
+    __tablename__ = "job_events"
+    __table_args__ = (
+        Index("ix_job_events_job_sequence", "job_number", "sequence"),
+        Index("ix_job_events_tenant_sequence", "tenant_id", "sequence"),
+    )
+
+    sequence: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_TENANT)
+    job_number: Mapped[int] = mapped_column(ForeignKey("jobs.number", ondelete="CASCADE"))
+    from_status: Mapped[JobStatus | None] = mapped_column(_enum(JobStatus))
+    to_status: Mapped[JobStatus] = mapped_column(_enum(JobStatus))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str | None] = mapped_column(String(200))
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class LogLine(Base):
+    """One line of a job's output; `sequence` is monotonic within the job."""
+
+    __tablename__ = "log_lines"
+    __table_args__ = (UniqueConstraint("job_number", "sequence"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_TENANT)
+    job_number: Mapped[int] = mapped_column(ForeignKey("jobs.number", ondelete="CASCADE"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    stream: Mapped[LogStream] = mapped_column(_enum(LogStream))
+    message: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobOutbox(Base):
+    """A workflow start owed to Temporal, written in the same transaction as the job.
+
+    The dispatcher delivers it (workflow id = pipeline id, so a repeat is harmless) and stamps
+    `delivered_at`; while Temporal is down the row waits and nothing is lost.
+    """
+
+    __tablename__ = "job_outbox"
+    __table_args__ = (Index("ix_job_outbox_delivered_id", "delivered_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_TENANT)
+    job_number: Mapped[int] = mapped_column(
+        ForeignKey("jobs.number", ondelete="CASCADE"), unique=True
+    )
+    start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JobStatusCount(Base):
+    """How many jobs each tenant has in each status.
+
+    Kept by the state machine in the same transaction as the status change, so the
+    unfiltered tab counts read a handful of rows instead of counting a million.
+    """
+
+    __tablename__ = "job_status_counts"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+
+
+class ApiToken(Base):
+    """A Bearer token: only its SHA-256 digest is kept; the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+__all__ = [
+    "DEFAULT_TENANT",
+    "Agent",
+    "ApiToken",
+    "Base",
+    "Job",
+    "JobEvent",
+    "JobOutbox",
+    "JobStatusCount",
+    "JobStep",
+    "LogLine",
+    "Workflow",
+    "pipeline_id",
+]

@@ -1,0 +1,45 @@
+"""The vocabularies shared by the database, the services and the GraphQL schema."""
+
+from enum import StrEnum
+
+
+class JobStatus(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    WAITING = "WAITING"
+    PAUSED = "PAUSED"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class StepStatus(StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
+class EffortLevel(StrEnum):
+    MAX = "MAX"
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+
+
+class LogStream(StrEnum):
+    STDOUT = "STDOUT"
+    STDERR = "STDERR"
+    SYSTEM = "SYSTEM"
+
+
+class AgentStatus(StrEnum):
+    ONLINE = "ONLINE"
+    BUSY = "BUSY"
+    OFFLINE = "OFFLINE"
+
+
+class JobOrder(StrEnum):
+    CREATED_AT_DESC = "CREATED_AT_DESC"
+    CREATED_AT_ASC = "CREATED_AT_ASC"

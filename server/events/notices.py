@@ -1,0 +1,22 @@
+"""Small notices: they name what changed; subscribers read the rows themselves."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class JobChanged:
+    """Anything about a job changed; `sequence` is set when the change was a status event."""
+
+    tenant: str
+    job_number: int
+    sequence: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogAppended:
+    tenant: str
+    job_number: int
+    sequence: int
+
+
+Notice = JobChanged | LogAppended

@@ -1,0 +1,73 @@
+"""Rows by key, in bulk: the SQL behind the per-request dataloaders."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import Agent, Job, JobEvent, JobStep, LogLine, Workflow
+from server.domain.enums import LogStream
+
+
+async def workflows_by_id(
+    session: AsyncSession, *, tenant: str, ids: Sequence[int]
+) -> dict[int, Workflow]:
+    rows = await session.scalars(
+        select(Workflow).where(Workflow.tenant_id == tenant, Workflow.id.in_(ids))
+    )
+    return {row.id: row for row in rows}
+
+
+async def agents_by_id(
+    session: AsyncSession, *, tenant: str, ids: Sequence[int]
+) -> dict[int, Agent]:
+    rows = await session.scalars(select(Agent).where(Agent.tenant_id == tenant, Agent.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
+async def jobs_by_number(
+    session: AsyncSession, *, tenant: str, numbers: Sequence[int]
+) -> dict[int, Job]:
+    rows = await session.scalars(
+        select(Job).where(Job.tenant_id == tenant, Job.number.in_(numbers))
+    )
+    return {row.number: row for row in rows}
+
+
+async def steps_by_job(session: AsyncSession, numbers: Sequence[int]) -> dict[int, list[JobStep]]:
+    rows = await session.scalars(
+        select(JobStep).where(JobStep.job_number.in_(numbers)).order_by(JobStep.index)
+    )
+    grouped: dict[int, list[JobStep]] = defaultdict(list)
+    for row in rows:
+        grouped[row.job_number].append(row)
+    return grouped
+
+
+async def events_by_job(session: AsyncSession, numbers: Sequence[int]) -> dict[int, list[JobEvent]]:
+    rows = await session.scalars(
+        select(JobEvent).where(JobEvent.job_number.in_(numbers)).order_by(JobEvent.sequence)
+    )
+    grouped: dict[int, list[JobEvent]] = defaultdict(list)
+    for row in rows:
+        grouped[row.job_number].append(row)
+    return grouped
+
+
+async def log_lines(
+    session: AsyncSession,
+    *,
+    job_number: int,
+    after: int | None,
+    limit: int,
+    streams: Sequence[LogStream],
+) -> list[LogLine]:
+    """Up to `limit` lines of one job after a sequence number, oldest first."""
+    statement = select(LogLine).where(LogLine.job_number == job_number)
+    if after is not None:
+        statement = statement.where(LogLine.sequence > after)
+    if streams:
+        statement = statement.where(LogLine.stream.in_(streams))
+    rows = await session.scalars(statement.order_by(LogLine.sequence).limit(limit))
+    return list(rows)

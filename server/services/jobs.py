@@ -1,0 +1,312 @@
+"""Job actions: dispatch, cancel, resend, approve, reject, pause and resume.
+
+Every action is one unit of work: load the job (locked where the database can), check the
+move through the state machine, write, commit, then publish. A write that lost a race to
+another writer is retried on fresh data, so two actions never both apply to the same state.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from server.db.models import Agent, Job, JobStep, Workflow
+from server.domain.dispatch import DispatchRequest
+from server.domain.enums import AgentStatus, JobStatus, StepStatus
+from server.domain.errors import AlreadyResent, DomainError, InvalidTransition, NotFound
+from server.domain.filters import JobFilter
+from server.domain.rules import CANCELLABLE_STATUSES, RESENDABLE_STATUSES
+from server.events import EventBus
+from server.reads.jobs import filter_conditions, workflow_ids_for
+
+from . import state_machine
+from .unit_of_work import UnitOfWork, unit_of_work
+from .validation import validate_input
+
+T = TypeVar("T")
+RACE_RETRIES = 5
+
+
+class JobService:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], bus: EventBus) -> None:
+        self._session_factory = session_factory
+        self._bus = bus
+
+    async def _run(self, action: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        for attempt in range(RACE_RETRIES):
+            try:
+                async with unit_of_work(self._session_factory, self._bus) as work:
+                    return await action(work)
+            except StaleDataError:
+                if attempt == RACE_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def dispatch(self, *, tenant: str, request: DispatchRequest, actor: str | None) -> Job:
+        async def action(work: UnitOfWork) -> Job:
+            existing = await _by_idempotency_key(work.session, tenant, request.idempotency_key)
+            if existing is not None:
+                return existing
+            workflow = await _workflow(work.session, tenant, request.workflow)
+            validate_input(request.input, workflow.input_schema)
+            agent = await _agent(work.session, tenant, request.agent)
+            job = _new_job(tenant, request, workflow, agent)
+            work.session.add(job)
+            await state_machine.record_created(work, job, actor=actor, message="dispatched")
+            _add_steps(work.session, job, workflow)
+            return job
+
+        try:
+            return await self._run(action)
+        except IntegrityError:
+            # A concurrent dispatch with the same idempotency key won: answer with its job.
+            async with self._session_factory() as session:
+                existing = await _by_idempotency_key(session, tenant, request.idempotency_key)
+            if existing is None:
+                raise
+            return existing
+
+    async def cancel(
+        self, *, tenant: str, number: int, actor: str | None, reason: str | None = None
+    ) -> Job:
+        return await self._move(
+            tenant, number, JobStatus.CANCELLED, actor=actor, message=reason or "cancelled"
+        )
+
+    async def cancel_many(
+        self,
+        *,
+        tenant: str,
+        numbers: Sequence[int] | None,
+        job_filter: JobFilter | None,
+        actor: str | None,
+    ) -> tuple[list[Job], list[tuple[int, DomainError]]]:
+        """Cancel listed jobs, or every cancellable job matching the filter; errors per job."""
+        targets = list(numbers or ())
+        if job_filter is not None:
+            targets += await self._cancellable(tenant, job_filter)
+        cancelled: list[Job] = []
+        failures: list[tuple[int, DomainError]] = []
+        for number in dict.fromkeys(targets):
+            try:
+                cancelled.append(await self.cancel(tenant=tenant, number=number, actor=actor))
+            except DomainError as error:
+                failures.append((number, error))
+        return cancelled, failures
+
+    async def pause(self, *, tenant: str, number: int, actor: str | None) -> Job:
+        return await self._move(tenant, number, JobStatus.PAUSED, actor=actor, message="paused")
+
+    async def resume(self, *, tenant: str, number: int, actor: str | None) -> Job:
+        return await self._move(
+            tenant, number, JobStatus.RUNNING, actor=actor, message="resumed", only=JobStatus.PAUSED
+        )
+
+    async def approve(
+        self, *, tenant: str, number: int, actor: str | None, comment: str | None = None
+    ) -> Job:
+        return await self._move(
+            tenant,
+            number,
+            JobStatus.RUNNING,
+            actor=actor,
+            message=f"approved: {comment}" if comment else "approved",
+            only=JobStatus.WAITING,
+        )
+
+    async def reject(
+        self, *, tenant: str, number: int, actor: str | None, reason: str | None = None
+    ) -> Job:
+        message = f"rejected: {reason}" if reason else "rejected"
+
+        async def action(work: UnitOfWork) -> Job:
+            job = await _locked_job(work.session, tenant, number)
+            _require(job, JobStatus.WAITING, target=JobStatus.FAILED)
+            job.error = message
+            await state_machine.transition(
+                work, job, JobStatus.FAILED, actor=actor, message=message
+            )
+            return job
+
+        return await self._run(action)
+
+    async def resend(
+        self, *, tenant: str, number: int, actor: str | None, from_failed_step: bool = False
+    ) -> Job:
+        async def action(work: UnitOfWork) -> Job:
+            original = await _locked_job(work.session, tenant, number)
+            if original.resent_as_number is not None:
+                raise AlreadyResent(
+                    f"job #{number} was already resent as job #{original.resent_as_number}",
+                    field="id",
+                )
+            if original.status not in RESENDABLE_STATUSES:
+                raise InvalidTransition(
+                    f"job #{number} is {original.status.value}: only failed or cancelled jobs "
+                    "can be resent",
+                    field="id",
+                )
+            job = _copy_for_resend(original)
+            work.session.add(job)
+            await state_machine.record_created(
+                work, job, actor=actor, message=f"resent from job #{original.number}"
+            )
+            original.resent_as_number = job.number
+            await _copy_steps(work.session, original, job, from_failed_step=from_failed_step)
+            state_machine.touched(work, original)
+            return job
+
+        try:
+            return await self._run(action)
+        except IntegrityError:
+            raise AlreadyResent(f"job #{number} was already resent", field="id") from None
+
+    async def _move(
+        self,
+        tenant: str,
+        number: int,
+        target: JobStatus,
+        *,
+        actor: str | None,
+        message: str,
+        only: JobStatus | None = None,
+    ) -> Job:
+        async def action(work: UnitOfWork) -> Job:
+            job = await _locked_job(work.session, tenant, number)
+            if only is not None:
+                _require(job, only, target=target)
+            if target is JobStatus.CANCELLED and job.status not in CANCELLABLE_STATUSES:
+                _require(job, *CANCELLABLE_STATUSES, target=target)
+            await state_machine.transition(work, job, target, actor=actor, message=message)
+            return job
+
+        return await self._run(action)
+
+    async def _cancellable(self, tenant: str, job_filter: JobFilter) -> list[int]:
+        async with self._session_factory() as session:
+            conditions = await filter_conditions(session, tenant=tenant, job_filter=job_filter)
+            statement = select(Job.number).where(*conditions, Job.status.in_(CANCELLABLE_STATUSES))
+            return list(await session.scalars(statement.order_by(Job.number)))
+
+
+def _require(job: Job, *allowed: JobStatus, target: JobStatus) -> None:
+    if job.status not in allowed:
+        names = " or ".join(status.value for status in allowed)
+        raise InvalidTransition(
+            f"job #{job.number} is {job.status.value}: only a {names} job can become "
+            f"{target.value}",
+            field="id",
+        )
+
+
+async def _locked_job(session: AsyncSession, tenant: str, number: int) -> Job:
+    statement = select(Job).where(Job.tenant_id == tenant, Job.number == number).with_for_update()
+    job = await session.scalar(statement)
+    if job is None:
+        raise NotFound(f"job #{number} does not exist", field="id")
+    return job
+
+
+async def _by_idempotency_key(session: AsyncSession, tenant: str, key: str | None) -> Job | None:
+    if key is None:
+        return None
+    statement = select(Job).where(Job.tenant_id == tenant, Job.idempotency_key == key)
+    return await session.scalar(statement)
+
+
+async def _workflow(session: AsyncSession, tenant: str, name: str) -> Workflow:
+    ids = await workflow_ids_for(session, tenant=tenant, names=[name])
+    workflow = await session.get(Workflow, next(iter(ids))) if ids else None
+    if workflow is None:
+        raise NotFound(f"workflow {name!r} does not exist", field="workflow")
+    return workflow
+
+
+async def _agent(session: AsyncSession, tenant: str, name: str | None) -> Agent | None:
+    statement = select(Agent).where(Agent.tenant_id == tenant)
+    if name is None:
+        statement = statement.where(Agent.status == AgentStatus.ONLINE).order_by(Agent.name)
+        return await session.scalar(statement.limit(1))
+    agent = await session.scalar(statement.where(Agent.name == name))
+    if agent is None:
+        raise NotFound(f"agent {name!r} does not exist", field="agent")
+    return agent
+
+
+def _new_job(tenant: str, request: DispatchRequest, workflow: Workflow, agent: Agent | None) -> Job:
+    scheduled = request.scheduled_for is not None and request.scheduled_for > datetime.now(UTC)
+    return Job(
+        tenant_id=tenant,
+        workflow_id=workflow.id,
+        agent_id=agent.id if agent is not None else None,
+        status=JobStatus.SCHEDULED if scheduled else JobStatus.PENDING,
+        effort_level=request.effort_level,
+        input=request.input,
+        hint=request.hint,
+        ticket_key=request.resolved_ticket_key,
+        ticket_url=request.ticket_url,
+        created_at=datetime.now(UTC),
+        scheduled_for=request.scheduled_for if scheduled else None,
+        idempotency_key=request.idempotency_key,
+        step_count=0,
+    )
+
+
+def _add_steps(session: AsyncSession, job: Job, workflow: Workflow) -> None:
+    steps = (workflow.definition or {}).get("steps", [])
+    for index, step in enumerate(steps):
+        session.add(
+            JobStep(tenant_id=job.tenant_id, job_number=job.number, index=index, name=step["name"])
+        )
+    job.step_count = len(steps)
+
+
+def _copy_for_resend(original: Job) -> Job:
+    return Job(
+        tenant_id=original.tenant_id,
+        workflow_id=original.workflow_id,
+        agent_id=original.agent_id,
+        status=JobStatus.PENDING,
+        effort_level=original.effort_level,
+        input=original.input,
+        hint=original.hint,
+        ticket_key=original.ticket_key,
+        ticket_url=original.ticket_url,
+        created_at=datetime.now(UTC),
+        resent_from_number=original.number,
+        slack_channel=original.slack_channel,
+        slack_thread_ts=original.slack_thread_ts,
+        step_count=original.step_count,
+    )
+
+
+async def _copy_steps(
+    session: AsyncSession, original: Job, job: Job, *, from_failed_step: bool
+) -> None:
+    """The new job's steps; with `from_failed_step`, those before the failure are SKIPPED and
+    keep the outputs they had."""
+    steps = list(
+        await session.scalars(
+            select(JobStep).where(JobStep.job_number == original.number).order_by(JobStep.index)
+        )
+    )
+    failed_at = next((s.index for s in steps if s.status is StepStatus.FAILED), None)
+    for step in steps:
+        carried = from_failed_step and failed_at is not None and step.index < failed_at
+        session.add(
+            JobStep(
+                tenant_id=job.tenant_id,
+                job_number=job.number,
+                index=step.index,
+                name=step.name,
+                status=StepStatus.SKIPPED if carried else StepStatus.PENDING,
+                input=step.input,
+                output=step.output if carried else None,
+            )
+        )
+    if from_failed_step and failed_at is not None:
+        job.current_step = failed_at

@@ -1,0 +1,78 @@
+"""The job state machine: every status change of every job goes through `transition`.
+
+It checks the move against the rules, stamps the job's times, appends the status event,
+keeps the tab counts and queues the change notice that the unit of work publishes after commit.
+"""
+
+from datetime import UTC, datetime
+
+from server.db.models import Job, JobEvent
+from server.domain import rules
+from server.domain.enums import JobStatus
+from server.domain.errors import InvalidTransition
+from server.events import JobChanged
+
+from .counters import adjust_status_count
+from .unit_of_work import UnitOfWork
+
+
+async def record_created(
+    work: UnitOfWork, job: Job, *, actor: str | None, message: str | None
+) -> JobEvent:
+    """The first event of a new job (from nothing to its initial status)."""
+    await work.session.flush()
+    await adjust_status_count(work.session, tenant=job.tenant_id, status=job.status, delta=1)
+    return await _append_event(work, job, None, actor=actor, message=message)
+
+
+async def transition(
+    work: UnitOfWork,
+    job: Job,
+    target: JobStatus,
+    *,
+    actor: str | None,
+    message: str | None = None,
+) -> JobEvent:
+    current = job.status
+    if not rules.can_transition(current, target):
+        raise InvalidTransition(
+            f"job #{job.number} is {current.value}: it cannot become {target.value}", field="id"
+        )
+    now = datetime.now(UTC)
+    job.status = target
+    if target is JobStatus.RUNNING and job.started_at is None:
+        job.started_at = now
+    if target in rules.FINAL_STATUSES:
+        job.completed_at = now
+    await adjust_status_count(work.session, tenant=job.tenant_id, status=current, delta=-1)
+    await adjust_status_count(work.session, tenant=job.tenant_id, status=target, delta=1)
+    return await _append_event(work, job, current, actor=actor, message=message, at=now)
+
+
+def touched(work: UnitOfWork, job: Job) -> None:
+    """Something other than the status changed (a step, the output): tell the subscribers."""
+    work.notify(JobChanged(tenant=job.tenant_id, job_number=job.number))
+
+
+async def _append_event(
+    work: UnitOfWork,
+    job: Job,
+    previous: JobStatus | None,
+    *,
+    actor: str | None,
+    message: str | None,
+    at: datetime | None = None,
+) -> JobEvent:
+    event = JobEvent(
+        tenant_id=job.tenant_id,
+        job_number=job.number,
+        from_status=previous,
+        to_status=job.status,
+        at=at or datetime.now(UTC),
+        actor=actor,
+        message=message,
+    )
+    work.session.add(event)
+    await work.session.flush()
+    work.notify(JobChanged(tenant=job.tenant_id, job_number=job.number, sequence=event.sequence))
+    return event

@@ -1,0 +1,157 @@
+"""The workflow file format: parsed and checked before anything is stored.
+
+Errors name the place in the document that is wrong (`steps[1].retries: ...`), because people
+write these files by hand.
+"""
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+DEFAULT_BACKOFF_SECONDS = 5.0
+_STEP_KEYS = {"name", "run", "retries", "timeout_seconds", "backoff_seconds", "approval"}
+_WORKFLOW_KEYS = {"slug", "display_name", "aliases", "input_schema", "steps"}
+# Words that read better in capitals than in Title Case in a display name.
+_ACRONYMS = {"se", "ci", "cd", "qa", "pr", "api", "db", "ui", "sre"}
+
+
+class DefinitionError(ValueError):
+    """A workflow document that is not valid; the message starts with where."""
+
+
+@dataclass(frozen=True)
+class StepDefinition:
+    name: str
+    run: str | None = None
+    retries: int = 0
+    timeout_seconds: float | None = None
+    backoff_seconds: float = DEFAULT_BACKOFF_SECONDS
+    approval: bool = False
+
+
+@dataclass(frozen=True)
+class WorkflowDefinition:
+    slug: str
+    display_name: str
+    aliases: tuple[str, ...] = ()
+    input_schema: dict[str, Any] | None = None
+    steps: tuple[StepDefinition, ...] = field(default=())
+
+    def stored_definition(self) -> dict[str, Any]:
+        """What goes into `workflows.definition` (the steps; the rest has its own columns)."""
+        return {"steps": [asdict(step) for step in self.steps]}
+
+
+def default_display_name(slug: str) -> str:
+    """`se-rca-fix` becomes `SE Rca Fix`."""
+    words = re.split(r"[-_]+", slug)
+    return " ".join(word.upper() if word in _ACRONYMS else word.capitalize() for word in words)
+
+
+def parse_workflow(document: Any) -> WorkflowDefinition:
+    if not isinstance(document, dict):
+        raise DefinitionError("the document must be a mapping with slug and steps")
+    _no_unknown_keys(document, _WORKFLOW_KEYS, "")
+    slug = document.get("slug")
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        raise DefinitionError("slug: must be lower-case letters, digits, '-' or '_'")
+    display_name = document.get("display_name") or default_display_name(slug)
+    if not isinstance(display_name, str):
+        raise DefinitionError("display_name: must be a string")
+    return WorkflowDefinition(
+        slug=slug,
+        display_name=display_name,
+        aliases=_aliases(document.get("aliases")),
+        input_schema=_input_schema(document.get("input_schema")),
+        steps=_steps(document.get("steps")),
+    )
+
+
+def parse_steps(stored: dict[str, Any] | None) -> tuple[StepDefinition, ...]:
+    """The steps of a stored definition (rows loaded from YAML, or older name-only rows)."""
+    return _steps((stored or {}).get("steps") or [], allow_empty=True)
+
+
+def _aliases(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(alias, str) for alias in value):
+        raise DefinitionError("aliases: must be a list of strings")
+    return tuple(value)
+
+
+def _input_schema(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise DefinitionError("input_schema: must be a JSON Schema object")
+    try:
+        Draft202012Validator.check_schema(value)
+    except SchemaError as error:
+        raise DefinitionError(f"input_schema: {error.message}") from None
+    return value
+
+
+def _steps(value: Any, *, allow_empty: bool = False) -> tuple[StepDefinition, ...]:
+    if not isinstance(value, list) or (not value and not allow_empty):
+        raise DefinitionError("steps: must be a non-empty list")
+    steps = tuple(_step(item, f"steps[{index}]") for index, item in enumerate(value))
+    names = [step.name for step in steps]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise DefinitionError(f"steps: step names must be unique, repeated: {duplicates}")
+    return steps
+
+
+def _step(item: Any, where: str) -> StepDefinition:
+    if not isinstance(item, dict):
+        raise DefinitionError(f"{where}: must be a mapping with a name")
+    _no_unknown_keys(item, _STEP_KEYS, f"{where}.")
+    name, run, approval = item.get("name"), item.get("run"), bool(item.get("approval", False))
+    if not isinstance(name, str) or not name:
+        raise DefinitionError(f"{where}.name: must be a non-empty string")
+    if run is not None and not isinstance(run, str):
+        raise DefinitionError(f"{where}.run: must be a shell command (a string)")
+    if approval and run is not None:
+        raise DefinitionError(f"{where}: an approval step has no `run`")
+    return StepDefinition(
+        name=name,
+        run=run,
+        retries=_count(item, "retries", where),
+        timeout_seconds=_optional_number(item, "timeout_seconds", where),
+        backoff_seconds=_number(item, "backoff_seconds", where, default=DEFAULT_BACKOFF_SECONDS),
+        approval=approval,
+    )
+
+
+def _number(item: dict[str, Any], key: str, where: str, *, default: float) -> float:
+    value = item.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise DefinitionError(f"{where}.{key}: must be a number >= 0")
+    return float(value)
+
+
+def _count(item: dict[str, Any], key: str, where: str) -> int:
+    value = item.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DefinitionError(f"{where}.{key}: must be a whole number >= 0")
+    return value
+
+
+def _optional_number(item: dict[str, Any], key: str, where: str) -> float | None:
+    if item.get(key) is None:
+        return None
+    value = _number(item, key, where, default=0.0)
+    if value == 0:
+        raise DefinitionError(f"{where}.{key}: must be more than 0")
+    return value
+
+
+def _no_unknown_keys(item: dict[str, Any], known: set[str], prefix: str) -> None:
+    unknown = sorted(set(item) - known)
+    if unknown:
+        raise DefinitionError(f"{prefix}{unknown[0]}: unknown key (known: {sorted(known)})")
