@@ -7,21 +7,29 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .lists import ListReader
 from .rows import RowLoaders
+from .temporal import TimelineLoaders, TimelineSources
 
 
 @dataclass(frozen=True)
 class Loaders:
     rows: RowLoaders
     lists: ListReader
+    timeline: TimelineLoaders | None = None
+    """None when no Temporal is configured."""
 
     @classmethod
     def for_request(
-        cls, session_factory: async_sessionmaker[AsyncSession], *, tenant: str
+        cls,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        tenant: str,
+        timeline: TimelineSources | None = None,
     ) -> "Loaders":
         return cls(
             rows=RowLoaders(session_factory, tenant=tenant),
             lists=ListReader(session_factory, tenant=tenant),
+            timeline=TimelineLoaders(timeline) if timeline is not None else None,
         )
 
 
-__all__ = ["ListReader", "Loaders", "RowLoaders"]
+__all__ = ["ListReader", "Loaders", "RowLoaders", "TimelineLoaders"]

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import StreamExecutionResult
 
 from server.domain.errors import DomainError
 
@@ -18,6 +19,12 @@ class DomainErrorCodes(SchemaExtension):
             return
         for error in result.errors:
             _tag(error)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Each result of a subscription (or of an operation over a websocket)."""
+        for error in getattr(result, "errors", None) or ():
+            _tag(error)
+        yield
 
 
 def _tag(error: GraphQLError) -> None:

@@ -6,106 +6,118 @@ import strawberry
 
 from resolvers.context import Info
 from resolvers.ids import job_number
+from resolvers.permissions import RequireRole
 from resolvers.types.filters import JobFilter
 from resolvers.types.inputs import DispatchJobInput
-from resolvers.types.jobs import Job
+from resolvers.types.jobs import jobs_from_rows
 from resolvers.types.payloads import BulkJobPayload, JobPayload, UserError
+from server.auth import Role
 from server.db import models
 from server.domain.errors import DomainError, NotFound
 
 
-async def _job_payload(action: Callable[[], Awaitable[models.Job]]) -> JobPayload:
+async def _job_payload(info: Info, action: Callable[[], Awaitable[models.Job]]) -> JobPayload:
     try:
-        return JobPayload(job=Job.from_row(await action()))
+        row = await action()
     except DomainError as error:
         return JobPayload(errors=[UserError.from_error(error)])
+    return JobPayload(job=(await jobs_from_rows(info, [row]))[0])
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[RequireRole(Role.OPERATOR)])
     async def dispatch_job(self, info: Info, input: DispatchJobInput) -> JobPayload:
         context = info.context
         return await _job_payload(
+            info,
             lambda: context.runtime.jobs.dispatch(
                 tenant=context.tenant, request=input.to_request(), actor=context.actor
-            )
+            ),
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[RequireRole(Role.OPERATOR)])
     async def cancel_job(self, info: Info, id: strawberry.ID) -> JobPayload:
         context = info.context
         return await _job_payload(
+            info,
             lambda: context.runtime.jobs.cancel(
                 tenant=context.tenant, number=job_number(id), actor=context.actor
-            )
+            ),
         )
 
     @strawberry.mutation(
+        extensions=[RequireRole(Role.OPERATOR)],
         description=(
             "Returns the new job; the original becomes resent (canResend false). With "
             "fromFailedStep the new job starts at the step that failed, earlier steps carried "
             "over as SKIPPED with their outputs."
-        )
+        ),
     )
     async def resend_job(
         self, info: Info, id: strawberry.ID, from_failed_step: bool | None = None
     ) -> JobPayload:
         context = info.context
         return await _job_payload(
+            info,
             lambda: context.runtime.jobs.resend(
                 tenant=context.tenant,
                 number=job_number(id),
                 actor=context.actor,
                 from_failed_step=bool(from_failed_step),
-            )
+            ),
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[RequireRole(Role.OPERATOR)])
     async def approve_job(
         self, info: Info, id: strawberry.ID, comment: str | None = None
     ) -> JobPayload:
         context = info.context
         return await _job_payload(
+            info,
             lambda: context.runtime.jobs.approve(
                 tenant=context.tenant, number=job_number(id), actor=context.actor, comment=comment
-            )
+            ),
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[RequireRole(Role.OPERATOR)])
     async def reject_job(
         self, info: Info, id: strawberry.ID, reason: str | None = None
     ) -> JobPayload:
         context = info.context
         return await _job_payload(
+            info,
             lambda: context.runtime.jobs.reject(
                 tenant=context.tenant, number=job_number(id), actor=context.actor, reason=reason
-            )
+            ),
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[RequireRole(Role.OPERATOR)])
     async def pause_job(self, info: Info, id: strawberry.ID) -> JobPayload:
         context = info.context
         return await _job_payload(
+            info,
             lambda: context.runtime.jobs.pause(
                 tenant=context.tenant, number=job_number(id), actor=context.actor
-            )
+            ),
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[RequireRole(Role.OPERATOR)])
     async def resume_job(self, info: Info, id: strawberry.ID) -> JobPayload:
         context = info.context
         return await _job_payload(
+            info,
             lambda: context.runtime.jobs.resume(
                 tenant=context.tenant, number=job_number(id), actor=context.actor
-            )
+            ),
         )
 
     @strawberry.mutation(
+        extensions=[RequireRole(Role.OPERATOR)],
         description=(
             "Cancel the listed jobs, or every cancellable job matching the filter "
             "(not only the visible page)."
-        )
+        ),
     )
     async def cancel_jobs(
         self,
@@ -128,4 +140,4 @@ class Mutation:
             actor=context.actor,
         )
         errors += [UserError.from_error(error) for _number, error in failures]
-        return BulkJobPayload(jobs=[Job.from_row(row) for row in cancelled], errors=errors)
+        return BulkJobPayload(jobs=await jobs_from_rows(info, cancelled), errors=errors)

@@ -13,7 +13,14 @@ from resolvers.types.fleet_lists import (
     agent_connection,
     workflow_connection,
 )
-from resolvers.types.jobs import Agent, Job, JobConnection, Workflow, job_connection
+from resolvers.types.jobs import (
+    Agent,
+    Job,
+    JobConnection,
+    Workflow,
+    job_by_number,
+    job_connection,
+)
 
 
 @strawberry.type
@@ -22,8 +29,7 @@ class Query:
 
     @strawberry.field
     async def job(self, info: Info, number: int) -> Job | None:
-        row = await info.context.loaders.rows.job.load(number)
-        return Job.from_row(row) if row is not None else None
+        return await job_by_number(info, number)
 
     @strawberry.field
     async def jobs(

@@ -6,8 +6,11 @@ import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
 from resolvers.errors import DomainErrorCodes
+from resolvers.limits import DocumentLimits
+from resolvers.masking import RequestIdMasking
 from resolvers.mutation import Mutation
 from resolvers.query import Query
+from resolvers.subscription import Subscription
 
 
 @cache
@@ -17,10 +20,13 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[
+            DocumentLimits,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             DomainErrorCodes,
+            RequestIdMasking,
         ],
     )
 

@@ -3,14 +3,17 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from strawberry.fastapi import GraphQLRouter
+from fastapi import FastAPI
 
-from resolvers.context import Context
 from resolvers.schema import build_schema
+from server.auth.gate import Gate
 from server.db import migrate
+from server.live.endpoint import mount_live
 from server.runtime import Runtime
 from server.settings import Settings
+from server.web.context import request_context
+from server.web.hardening import harden
+from server.web.router import JobmonitorRouter
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -22,25 +25,26 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if runtime is not None:
             app.state.runtime = runtime
+            app.state.gate = Gate.for_runtime(runtime)
             yield
             return
         owned = Runtime.from_settings(settings)
         await migrate.upgrade(owned.engine)
         app.state.runtime = owned
+        app.state.gate = Gate.for_runtime(owned)
         try:
             yield
         finally:
             await owned.close()
 
-    async def context(request: Request) -> Context:
-        runtime: Runtime = request.app.state.runtime
-        return Context.for_tenant(runtime, runtime.settings.default_tenant)
-
     app = FastAPI(title="jobmonitor", lifespan=lifespan)
-    graphql = GraphQLRouter[Context, None](
+    harden(app, settings)
+    mount_live(app, build_schema(), settings)
+    graphql = JobmonitorRouter(
         build_schema(),
-        context_getter=context,
+        context_getter=request_context,
         graphql_ide="graphiql" if settings.graphiql else None,
+        timeout=settings.execution_timeout_seconds,
     )
     app.include_router(graphql, prefix="/graphql")
 

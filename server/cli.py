@@ -9,10 +9,17 @@ import uvicorn
 
 from resolvers.schema import export_sdl
 from server.app import create_app
+from server.auth import Role
+from server.auth.exposure import unsafe_exposure
+from server.auth.store import create_token, revoke_token
 from server.db import migrate as migrations
+from server.domain.errors import DomainError
+from server.reconcile_command import reconcile_command
 from server.runtime import Runtime
 from server.seed import seed_database
 from server.settings import Settings
+from server.temporal import commands as temporal_commands
+from server.workflows.commands import workflows
 
 T = TypeVar("T")
 
@@ -76,15 +83,79 @@ def seed(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    allow_unauthenticated: Annotated[
+        bool, typer.Option(help="Serve with JOBMONITOR_AUTH=disabled beyond loopback.")
+    ] = False,
 ) -> None:
     """Serve the GraphQL API at /graphql (GraphiQL in a browser) and /healthz."""
-    uvicorn.run(create_app(Settings()), host=host, port=port, ws_per_message_deflate=False)
+    settings = Settings()
+    refusal = unsafe_exposure(settings, host)
+    if refusal is not None and not allow_unauthenticated:
+        typer.echo(refusal, err=True)
+        raise typer.Exit(2)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        ws_per_message_deflate=False,
+        ws_max_size=settings.max_body_bytes,
+    )
+
+
+tokens = typer.Typer(help="API tokens, sent as `Authorization: Bearer <token>`.")
+app.add_typer(tokens, name="tokens", no_args_is_help=True)
+
+
+@tokens.command("create")
+def create_token_command(
+    role: Annotated[Role, typer.Option(help="viewer reads; operator also acts; admin all.")],
+    tenant: Annotated[str | None, typer.Option(help="Tenant (default: default).")] = None,
+    name: Annotated[str | None, typer.Option(help="Recorded as the actor of its actions.")] = None,
+) -> None:
+    """Create a token. It is printed alone on the last line, and only this once."""
+    try:
+        issued = _with_runtime(
+            lambda runtime: create_token(
+                runtime.session_factory,
+                tenant=tenant or runtime.settings.default_tenant,
+                role=role,
+                name=name,
+            )
+        )
+    except DomainError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(2) from error
+    typer.echo(
+        f"token {issued.id} ({issued.name!r}, {issued.role}) for tenant {issued.tenant!r}; "
+        "store it now, it is not shown again:"
+    )
+    typer.echo(issued.token)
+
+
+@tokens.command("revoke")
+def revoke_token_command(
+    token_id: Annotated[int, typer.Argument(help="The id `tokens create` printed.")],
+) -> None:
+    """Revoke a token; servers refuse it within JOBMONITOR_TOKEN_CACHE_SECONDS."""
+    try:
+        _with_runtime(lambda runtime: revoke_token(runtime.session_factory, token_id=token_id))
+    except DomainError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"token {token_id} revoked")
 
 
 @app.command("export-schema")
 def export_schema() -> None:
     """Print the GraphQL schema (SDL); schema.graphql is this output."""
     typer.echo(export_sdl(), nl=False)
+
+
+app.add_typer(workflows, name="workflows", no_args_is_help=True)
+app.command()(temporal_commands.worker)
+app.command()(temporal_commands.agent)
+app.command()(temporal_commands.dev)
+app.command("reconcile")(reconcile_command)
 
 
 def main() -> None:

@@ -12,6 +12,12 @@ class AuthMode(StrEnum):
     DISABLED = "disabled"
 
 
+class EventBusKind(StrEnum):
+    AUTO = "auto"
+    MEMORY = "memory"
+    POSTGRES = "postgres"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOBMONITOR_", env_file=".env", extra="ignore")
 
@@ -49,6 +55,23 @@ class Settings(BaseSettings):
         default_factory=list, description='Browser origins allowed, e.g. ["https://ops.example"].'
     )
     sql_echo: bool = Field(default=False, description="Log every SQL statement.")
+    event_bus: EventBusKind = Field(
+        default=EventBusKind.AUTO,
+        description="`memory`: one process; `postgres`: LISTEN/NOTIFY across replicas and "
+        "workers; `auto`: postgres on a PostgreSQL database, memory otherwise.",
+    )
+    live_queue_size: int = Field(
+        default=256, ge=1, description="Messages a websocket may have waiting before it is cut off."
+    )
+    ws_keepalive_seconds: float = Field(
+        default=15.0, gt=0, description="Interval of websocket keep-alive pings."
+    )
+    ws_init_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long a websocket may take to send connection_init."
+    )
+    counts_push_seconds: float = Field(
+        default=0.25, ge=0, description="Shortest interval between two live tab-count pushes."
+    )
     temporal_address: str | None = Field(
         default=None,
         description="Temporal frontend host:port; unset, dispatches wait in the outbox.",
@@ -56,6 +79,37 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field(default="default", description="Temporal namespace.")
     temporal_task_queue: str = Field(
         default="jobmonitor", description="Task queue of the job workflow and control activities."
+    )
+    temporal_lookup_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        description="Longest a timeline waits on Temporal before it answers 'Temporal unreachable'.",
+    )
+    temporal_visibility_rate: float = Field(
+        default=5.0,
+        gt=0,
+        description="Visibility calls per second this process may make (Temporal allows 10 per "
+        "namespace per frontend by default, shared with everyone).",
+    )
+    temporal_batch_window: float = Field(
+        default=0.002,
+        ge=0,
+        description="Seconds a timeline lookup waits for others to share its visibility call.",
+    )
+    temporal_history_concurrency: int = Field(
+        default=16, ge=1, description="Most history reads in flight at once."
+    )
+    timeline_open_ttl: float = Field(
+        default=2.0,
+        ge=0,
+        description="Seconds what Temporal says about a running job is reused; closed runs never "
+        "change and are kept until evicted.",
+    )
+    timeline_cache_size: int = Field(
+        default=10_000, ge=0, description="Run summaries kept across requests."
+    )
+    timeline_history_cache_size: int = Field(
+        default=2_000, ge=0, description="Built timelines (phases) of runs kept across requests."
     )
     workspace_root: Path = Field(
         default=Path("./workspaces"), description="Where an agent makes each job's workspace."

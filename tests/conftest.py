@@ -7,6 +7,7 @@ own tenant, so tests never see each other's rows.
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,16 @@ from server.app import create_app
 from server.db import migrate
 from server.runtime import Runtime
 from server.settings import AuthMode, Settings
+from tests.live_server import live_server
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "JOBMONITOR_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ["sqlite", "postgresql"]
+__all__ = ["live_server"]  # a fixture of tests.live_server, shared by every test
+# A real Temporal dev server and per-test workers (tests/test_temporal_*.py), and the probe
+# workflow of tests/test_timeline_*.py.
+pytest_plugins = ["tests.temporal_support", "tests.timeline_fixtures"]
 
 
 async def _create_postgres_database() -> str:
@@ -99,8 +105,9 @@ def app(runtime: Runtime) -> FastAPI:
     return create_app(runtime=runtime)
 
 
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to `app` in-process, with the app's lifespan running."""
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
@@ -108,6 +115,24 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         ) as http,
     ):
         yield http
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(app) as http:
+        yield http
+
+
+@pytest.fixture
+def authed_runtime(runtime: Runtime) -> Runtime:
+    """Like `runtime`, but every request needs an API token (see tests/test_auth*.py)."""
+    settings = runtime.settings.model_copy(update={"auth": AuthMode.ENABLED})
+    return replace(runtime, settings=settings)
+
+
+@pytest.fixture
+def authed_app(authed_runtime: Runtime) -> FastAPI:
+    return create_app(runtime=authed_runtime)
 
 
 class GraphQLClient:

@@ -4,7 +4,7 @@ They refer to each other at run time (a job's workflow, a workflow's jobs), so t
 module. Plain fields are copied from the row; relations load through the request's loaders.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Self
@@ -14,6 +14,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from resolvers.context import Info
+from resolvers.timeline_lookup import TimelineLookup
 from server.db import models
 from server.domain import rules
 from server.domain.enums import JobOrder
@@ -31,18 +32,29 @@ from .timeline import Timeline
 LOG_CURSOR_KIND = "log"
 LOG_PAGE_SIZE = 200
 LOG_PAGE_MAX = 1000
-TIMELINE_NOT_CONFIGURED = "Temporal is not configured for this server"
 
 
 @strawberry.type
 class Job(relay.Node):
+    """A job. Everything that needs no further read is computed once when it is built, so
+    most fields resolve as plain attributes (see `jobs_from_rows`)."""
+
     number: int = strawberry.field(description="Job #N.")
+    pipeline_id: str = strawberry.field(
+        description="pipeline-job-N; also the orchestrator's workflow id."
+    )
+    name: str = strawberry.field(
+        description="'{workflow-slug} — {ticket-key}' or '{workflow-slug} — queued'."
+    )
     status: JobStatus
     effort_level: EffortLevel | None
+    workflow: "Workflow"
+    agent: "Agent | None"
     ticket_key: str | None
     ticket_url: str | None
     hint: str | None
     input: JSON
+    trigger: JobTrigger | None
     output: JSON | None
     error: str | None
     current_step: int | None
@@ -51,23 +63,34 @@ class Job(relay.Node):
     scheduled_for: datetime | None
     started_at: datetime | None
     completed_at: datetime | None
+    duration_seconds: float | None = strawberry.field(
+        description="Live for running jobs: now - startedAt."
+    )
     temporal_workflow_id: str | None
-    workflow_id: strawberry.Private[int]
-    agent_id: strawberry.Private[int | None]
+    can_cancel: bool
+    can_resend: bool
     resent_from_number: strawberry.Private[int | None]
     resent_as_number: strawberry.Private[int | None]
     cost_usd: strawberry.Private[float | None]
 
     @classmethod
-    def from_row(cls, row: models.Job) -> Self:
+    def build(
+        cls, row: models.Job, *, workflow: "Workflow", agent: "Agent | None", now: datetime
+    ) -> Self:
+        job_input = row.input or {}
         return cls(
             number=row.number,
+            pipeline_id=models.pipeline_id(row.number),
+            name=f"{workflow.slug} — {row.ticket_key or 'queued'}",
             status=row.status,
             effort_level=row.effort_level,
+            workflow=workflow,
+            agent=agent,
             ticket_key=row.ticket_key,
             ticket_url=row.ticket_url,
             hint=row.hint,
-            input=JSON(row.input or {}),
+            input=JSON(job_input),
+            trigger=JobTrigger.from_input(job_input),
             output=JSON(row.output),
             error=row.error,
             current_step=row.current_step,
@@ -76,9 +99,12 @@ class Job(relay.Node):
             scheduled_for=row.scheduled_for,
             started_at=row.started_at,
             completed_at=row.completed_at,
+            duration_seconds=_duration(row, now),
             temporal_workflow_id=row.temporal_workflow_id,
-            workflow_id=row.workflow_id,
-            agent_id=row.agent_id,
+            can_cancel=rules.can_cancel(row.status),
+            can_resend=rules.can_resend(
+                row.status, already_resent=row.resent_as_number is not None
+            ),
             resent_from_number=row.resent_from_number,
             resent_as_number=row.resent_as_number,
             cost_usd=row.cost_usd,
@@ -91,38 +117,11 @@ class Job(relay.Node):
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
+    ) -> list["Job | None"]:
         numbers = [_node_key(node_id, "a job") for node_id in node_ids]
         rows = await info.context.loaders.rows.job.load_many(numbers)
-        return [cls.from_row(row) if row is not None else None for row in rows]
-
-    @strawberry.field(description="pipeline-job-N; also the orchestrator's workflow id.")
-    def pipeline_id(self) -> str:
-        return models.pipeline_id(self.number)
-
-    @strawberry.field(description="'{workflow-slug} — {ticket-key}' or '{workflow-slug} — queued'.")
-    async def name(self, info: Info) -> str:
-        workflow = await info.context.loaders.rows.workflow.load(self.workflow_id)
-        slug = workflow.slug if workflow is not None else "unknown-workflow"
-        return f"{slug} — {self.ticket_key or 'queued'}"
-
-    @strawberry.field
-    async def workflow(self, info: Info) -> "Workflow":
-        row = await info.context.loaders.rows.workflow.load(self.workflow_id)
-        if row is None:
-            raise LookupError(f"workflow {self.workflow_id} of job {self.number} is missing")
-        return Workflow.from_row(row)
-
-    @strawberry.field
-    async def agent(self, info: Info) -> "Agent | None":
-        if self.agent_id is None:
-            return None
-        row = await info.context.loaders.rows.agent.load(self.agent_id)
-        return Agent.from_row(row) if row is not None else None
-
-    @strawberry.field
-    def trigger(self) -> JobTrigger | None:
-        return JobTrigger.from_input(self.input)
+        built = iter(await jobs_from_rows(info, [row for row in rows if row is not None]))
+        return [next(built) if row is not None else None for row in rows]
 
     @strawberry.field
     async def steps(self, info: Info) -> list[JobStep]:
@@ -132,39 +131,30 @@ class Job(relay.Node):
     @strawberry.field
     async def metrics(self, info: Info) -> JobMetrics:
         rows = await info.context.loaders.rows.steps.load(self.number)
-        return JobMetrics.from_steps(rows, duration=self.duration_seconds(), cost_usd=self.cost_usd)
+        return JobMetrics.from_steps(rows, duration=self.duration_seconds, cost_usd=self.cost_usd)
 
     @strawberry.field
     async def events(self, info: Info) -> list[JobEvent]:
         rows = await info.context.loaders.rows.events.load(self.number)
         return [JobEvent.from_row(row) for row in rows]
 
-    @strawberry.field(description="Live for running jobs: now - startedAt.")
-    def duration_seconds(self) -> float | None:
-        if self.started_at is None:
-            return None
-        end = self.completed_at or datetime.now(UTC)
-        return max((end - self.started_at).total_seconds(), 0.0)
-
     @strawberry.field
     async def resent_from(self, info: Info) -> "Job | None":
-        return await self._job(info, self.resent_from_number)
+        return await job_by_number(info, self.resent_from_number)
 
     @strawberry.field
     async def resent_as(self, info: Info) -> "Job | None":
-        return await self._job(info, self.resent_as_number)
+        return await job_by_number(info, self.resent_as_number)
 
     @strawberry.field
-    def can_cancel(self) -> bool:
-        return rules.can_cancel(self.status)
-
-    @strawberry.field
-    def can_resend(self) -> bool:
-        return rules.can_resend(self.status, already_resent=self.resent_as_number is not None)
-
-    @strawberry.field
-    def timeline(self) -> Timeline:
-        return Timeline.unavailable(TIMELINE_NOT_CONFIGURED)
+    async def timeline(self, info: Info) -> Timeline:
+        """The run's summary, shared by the page's jobs; the history only if `phases` is asked."""
+        workflow_id = self.temporal_workflow_id or self.pipeline_id
+        return await Timeline.read(
+            TimelineLookup(info.context.loaders.timeline, workflow_id),
+            job_status=self.status,
+            job_completed_at=self.completed_at,
+        )
 
     @strawberry.field
     async def logs(
@@ -200,13 +190,6 @@ class Job(relay.Node):
             ),
         )
 
-    @staticmethod
-    async def _job(info: Info, number: int | None) -> "Job | None":
-        if number is None:
-            return None
-        row = await info.context.loaders.rows.job.load(number)
-        return Job.from_row(row) if row is not None else None
-
 
 @strawberry.type
 class JobEdge:
@@ -223,6 +206,43 @@ class JobConnection:
     @strawberry.field
     async def total_count(self, info: Info) -> int:
         return await info.context.loaders.lists.job_total(self.job_filter)
+
+
+def _duration(row: models.Job, now: datetime) -> float | None:
+    if row.started_at is None:
+        return None
+    end = row.completed_at or now
+    return max((end - row.started_at).total_seconds(), 0.0)
+
+
+async def jobs_from_rows(info: Info, rows: Sequence[models.Job]) -> list[Job]:
+    """Jobs with their workflow and agent, loaded for all of them in one batch each."""
+    loaders = info.context.loaders.rows
+    workflow_rows = await loaders.workflow.load_many([row.workflow_id for row in rows])
+    agent_ids = list({row.agent_id for row in rows if row.agent_id is not None})
+    agent_rows = await loaders.agent.load_many(agent_ids)
+    workflows: dict[int, Workflow] = {}
+    for workflow_row in workflow_rows:
+        if workflow_row is not None:
+            workflows.setdefault(workflow_row.id, Workflow.from_row(workflow_row))
+    agents = {agent.id: Agent.from_row(agent) for agent in agent_rows if agent is not None}
+    now = datetime.now(UTC)
+    return [
+        Job.build(
+            row,
+            workflow=workflows[row.workflow_id],
+            agent=agents.get(row.agent_id) if row.agent_id is not None else None,
+            now=now,
+        )
+        for row in rows
+    ]
+
+
+async def job_by_number(info: Info, number: int | None) -> Job | None:
+    if number is None:
+        return None
+    row = await info.context.loaders.rows.job.load(number)
+    return (await jobs_from_rows(info, [row]))[0] if row is not None else None
 
 
 async def job_connection(
@@ -247,7 +267,11 @@ async def job_connection(
     result = await info.context.loaders.lists.job_page(job_filter, order=order, page=page)
     for row in result.jobs:
         info.context.loaders.rows.job.prime(row.number, row)
-    edges = [JobEdge(cursor=result.cursor(row), node=Job.from_row(row)) for row in result.jobs]
+    nodes = await jobs_from_rows(info, result.jobs)
+    edges = [
+        JobEdge(cursor=result.cursor(row), node=node)
+        for row, node in zip(result.jobs, nodes, strict=True)
+    ]
     return JobConnection(
         edges=edges,
         page_info=relay.PageInfo(

@@ -1,49 +1,134 @@
 """The job's timeline as the orchestrator recorded it."""
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Self
 
 import strawberry
+
+from resolvers.timeline_lookup import TimelineLookup
+from server.domain.enums import JobStatus
+from server.timeline import phases as built
+from server.timeline.mismatch import status_mismatch
+from server.timeline.runs import RunSummary
 
 
 @strawberry.type
 class TimelineEntry:
-    name: str
-    duration_ms: int | None = None
-    workflow: str | None = None
-    agent: str | None = None
+    name: str = strawberry.field(description="The activity type; each step is one entry.")
+    duration_ms: int | None = strawberry.field(
+        description="From first scheduled to the end of its last attempt (up to now if open)."
+    )
+    workflow: str | None
+    agent: str | None
+    status: str = strawberry.field(
+        description="SCHEDULED, RUNNING, COMPLETED, FAILED, TIMED_OUT or CANCELLED."
+    )
+    attempt: int = strawberry.field(description="The attempt running now, or the last one.")
+    started_at: datetime
+    completed_at: datetime | None
+    last_heartbeat_at: datetime | None = strawberry.field(
+        description="The last heartbeat of the attempt in flight."
+    )
+
+    @classmethod
+    def build(cls, entry: built.Entry) -> Self:
+        return cls(
+            name=entry.name,
+            duration_ms=entry.duration_ms,
+            workflow=entry.workflow,
+            agent=entry.agent,
+            status=entry.state.value,
+            attempt=entry.attempt,
+            started_at=entry.started_at,
+            completed_at=entry.completed_at,
+            last_heartbeat_at=entry.last_heartbeat_at,
+        )
 
 
 @strawberry.type
 class TimelinePhase:
     name: str = strawberry.field(description="Init, Agent Setup, Execution or Teardown.")
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    duration_ms: int | None = None
-    activity_count: int = 0
-    entries: list[TimelineEntry] = strawberry.field(default_factory=list)
+    started_at: datetime | None
+    completed_at: datetime | None
+    duration_ms: int | None
+    activity_count: int
+    entries: list[TimelineEntry]
+
+    @classmethod
+    def build(cls, phase: built.Phase) -> Self:
+        return cls(
+            name=phase.name,
+            started_at=phase.started_at,
+            completed_at=phase.completed_at,
+            duration_ms=phase.duration_ms,
+            activity_count=phase.activity_count,
+            entries=[TimelineEntry.build(entry) for entry in phase.entries],
+        )
 
 
 @strawberry.type
 class Timeline:
+    """What the orchestrator recorded. The summary fields come from the run's visibility record
+    (one call shared by the whole page); `phases` alone reads the history."""
+
     available: bool = strawberry.field(
         description="False when the orchestrator's history cannot be read ('Temporal unreachable')."
     )
-    unavailable_reason: str | None = None
+    unavailable_reason: str | None
     status: str | None = strawberry.field(
-        default=None,
         description=(
             "Orchestrator status: COMPLETED, FAILED, RUNNING, CANCELLED, TERMINATED, TIMED_OUT, "
             "CONTINUED_AS_NEW."
-        ),
+        )
     )
-    event_count: int | None = None
-    size_bytes: int | None = None
-    short_run_id: str | None = None
-    phases: list[TimelinePhase] = strawberry.field(default_factory=list)
+    event_count: int | None
+    size_bytes: int | None
+    short_run_id: str | None = strawberry.field(description="The run id's first 8 hex digits.")
+    headline: str | None = strawberry.field(
+        description="'Job: COMPLETED | 83 events | 14.9 KB | 019d500e'."
+    )
     status_mismatch: str | None = strawberry.field(
-        default=None, description="Set when the job's status and the orchestrator's disagree."
+        description="Set when the job's status and the orchestrator's disagree."
     )
+    lookup: strawberry.Private[TimelineLookup]
+    run: strawberry.Private[RunSummary | None]
 
     @classmethod
-    def unavailable(cls, reason: str) -> "Timeline":
-        return cls(available=False, unavailable_reason=reason)
+    async def read(
+        cls, lookup: TimelineLookup, *, job_status: JobStatus, job_completed_at: datetime | None
+    ) -> Self:
+        run = await lookup.summary()
+        if isinstance(run, str):
+            return cls(
+                available=False,
+                unavailable_reason=run,
+                status=None,
+                event_count=None,
+                size_bytes=None,
+                short_run_id=None,
+                headline=None,
+                status_mismatch=None,
+                lookup=lookup,
+                run=None,
+            )
+        return cls(
+            available=True,
+            unavailable_reason=None,
+            status=run.status,
+            event_count=run.history_length,
+            size_bytes=run.history_size_bytes,
+            short_run_id=run.short_run_id,
+            headline=run.headline,
+            status_mismatch=status_mismatch(
+                job_status, job_completed_at, run, now=datetime.now(UTC)
+            ),
+            lookup=lookup,
+            run=run,
+        )
+
+    @strawberry.field(description="Empty when unavailable or when the history cannot be read.")
+    async def phases(self) -> list[TimelinePhase]:
+        if self.run is None:
+            return []
+        phases = await self.lookup.phases(self.run)
+        return [] if isinstance(phases, str) else [TimelinePhase.build(p) for p in phases]

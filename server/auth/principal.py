@@ -21,6 +21,6 @@ class Principal:
 
     @classmethod
     def nobody(cls) -> "Principal":
-        """Stands in until a websocket authenticates in `connection_init` (and for the
-        GraphiQL page, which runs no operation): a viewer of a tenant that cannot exist."""
+        """For the GraphiQL page, which runs no operation: should anything run after all,
+        it is a viewer of a tenant that cannot exist (tenant names are never empty)."""
         return cls(tenant="", role=Role.VIEWER)

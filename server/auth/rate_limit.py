@@ -24,13 +24,11 @@ class RateLimiter:
         self._clock = clock
         self._buckets: dict[int, _Bucket] = {}
 
-    @property
-    def enabled(self) -> bool:
-        return self._rate > 0
-
     def retry_after(self, key: int) -> float | None:
         """Takes one request from the key's bucket: None if allowed, else the seconds until
-        the next request would be."""
+        the next request would be. A rate of 0 allows everything."""
+        if self._rate == 0:
+            return None
         now = self._clock()
         bucket = self._buckets.setdefault(key, _Bucket(self._burst, now))
         bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)

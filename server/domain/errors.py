@@ -43,3 +43,9 @@ class OrchestratorUnavailable(DomainError):
     """Temporal could not be reached (or none is configured); nothing was changed."""
 
     code = ErrorCode.ORCHESTRATOR_UNAVAILABLE
+
+
+class Forbidden(DomainError):
+    """The principal's role does not allow the action."""
+
+    code = ErrorCode.FORBIDDEN

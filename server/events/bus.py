@@ -9,11 +9,20 @@ Listener = Callable[[Sequence[Notice]], None]
 
 
 class EventBus(Protocol):
-    async def publish(self, notices: Sequence[Notice]) -> None: ...
+    async def publish(self, notices: Sequence[Notice]) -> None:
+        """Hand committed changes to every subscriber (of every process, where the bus spans
+        several); called after commit, never before."""
+        ...
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener` with every batch of notices; returns the function that unsubscribes."""
         ...
+
+    async def start(self) -> None:
+        """Begin receiving notices published by other processes (idempotent)."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class InProcessBus:
@@ -21,6 +30,9 @@ class InProcessBus:
         self._listeners: list[Listener] = []
 
     async def publish(self, notices: Sequence[Notice]) -> None:
+        self.deliver(notices)
+
+    def deliver(self, notices: Sequence[Notice]) -> None:
         if notices:
             for listener in list(self._listeners):
                 listener(notices)
@@ -28,3 +40,9 @@ class InProcessBus:
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

@@ -113,13 +113,10 @@ WARNINGS = (
 @dataclass(frozen=True)
 class WorkflowSpec:
     slug: str
+    display_name: str
     steps: tuple[str, ...]
     needs_ticket: bool
     has_legacy_alias: bool
-
-    @property
-    def display_name(self) -> str:
-        return display_name(self.slug)
 
     @property
     def legacy_alias(self) -> str:
@@ -147,7 +144,15 @@ def workflow_specs(number: int) -> list[WorkflowSpec]:
     for position, (slug, needs_ticket, steps) in enumerate(_slugs()):
         if position == number:
             break
-        specs.append(WorkflowSpec(slug, steps, needs_ticket, has_legacy_alias=position % 2 == 0))
+        specs.append(
+            WorkflowSpec(
+                slug,
+                display_name(slug),
+                steps,
+                needs_ticket,
+                has_legacy_alias=position % 2 == 0,
+            )
+        )
     return specs
 
 

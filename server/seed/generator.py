@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import null
-
 from server.db.models import pipeline_id
 from server.domain.enums import AgentStatus, EffortLevel, JobStatus
 
@@ -22,7 +20,7 @@ from .catalog import AgentSpec, WorkflowSpec
 from .draws import Weighted, one_of
 from .ordering import EventOrderer
 from .requests import Request, Requests
-from .trail import Row, at, maybe_at
+from .trail import SQL_NULL, Row, at, maybe_at
 
 DAY = 86400.0
 HISTORY_DAYS = 60
@@ -124,6 +122,7 @@ class DemoData:
 
         `workflow_ids` and `agent_ids` are the database ids of `workflow_rows` and
         `agent_rows`, in their order. Events come out in time order across all batches.
+        The draws go on from where the constructor left them, so this runs once.
         """
         self._first_number = first_number
         self._workflow_ids, self._agent_ids = workflow_ids, agent_ids
@@ -157,7 +156,7 @@ class DemoData:
             "slug": spec.slug,
             "display_name": spec.display_name,
             "aliases": [spec.legacy_alias] if spec.has_legacy_alias else [],
-            "input_schema": catalog.TICKET_INPUT_SCHEMA if spec.needs_ticket else null(),
+            "input_schema": catalog.TICKET_INPUT_SCHEMA if spec.needs_ticket else SQL_NULL,
             "definition": {"steps": [{"name": name} for name in spec.steps]},
             "created_at": at(self._horizon - (HISTORY_DAYS + 30 - position % 30) * DAY),
         }
@@ -251,7 +250,7 @@ class DemoData:
         spec = self.workflows[request.workflow]
         started = life.started is not None
         ticket = request.ticket
-        output: Any = null()
+        output: Any = SQL_NULL
         if status is JobStatus.COMPLETED:
             pull_request = int(random_() * 9000) + 100
             output = {

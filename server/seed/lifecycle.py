@@ -124,7 +124,8 @@ def plan(
             JobStatus.PENDING, JobStatus.RUNNING, now, "scheduler", f"Picked up by {cast.agent}"
         )
     )
-    _run_steps(random, life, status, [duration * scale for duration in durations], steps, cast)
+    scaled = [duration * scale for duration in durations]
+    _run_steps(random, life, status, now, scaled, steps, cast)
     return life
 
 
@@ -132,11 +133,14 @@ def _run_steps(
     random: Random,
     life: Lifecycle,
     status: JobStatus,
+    start: float,
     durations: list[float],
     names: Sequence[str],
     cast: Cast,
 ) -> None:
-    now = life.started or 0.0
+    """Steps one after the other from the start; the last duration is spent on the step
+    where the job stopped (or, for a paused job, before pausing)."""
+    now = start
     stop = len(durations) - 1
     completed = len(durations) if status is JobStatus.COMPLETED else stop
     detour = int(random() * completed) if completed and random() < 0.12 else -1
@@ -148,57 +152,43 @@ def _run_steps(
         step.attempt = 2 + int(random() * 2) if random() < 0.06 else 1
         step.started, step.completed = now, now + duration
         now += duration
-    if status is JobStatus.COMPLETED:
-        took = int(now - (life.started or 0.0))
-        _end(
-            life,
-            JobStatus.RUNNING,
-            status,
-            now,
-            "system",
-            f"Completed in {took // 60}m {took % 60}s",
-        )
-        return
 
     step, duration = life.steps[stop], durations[stop]
-    life.current_step = (
-        stop if status in (JobStatus.RUNNING, JobStatus.WAITING, JobStatus.PAUSED) else None
-    )
-    if status is JobStatus.PAUSED:
-        paused = Transition(
-            JobStatus.RUNNING,
-            JobStatus.PAUSED,
-            now + duration,
-            cast.person,
-            f"Paused by {cast.person}",
-        )
-        life.transitions.append(paused)
-        return
-    step.started = now
-    if status is JobStatus.RUNNING:
-        step.status = StepStatus.RUNNING
-        return
-    if status is JobStatus.WAITING:
-        step.status = StepStatus.RUNNING
-        life.transitions.append(
-            Transition(
-                JobStatus.RUNNING, JobStatus.WAITING, now + duration, "system", cast.wait_reason
+    match status:
+        case JobStatus.COMPLETED:
+            took = int(now - start)
+            message = f"Completed in {took // 60}m {took % 60}s"
+            _end(life, JobStatus.RUNNING, status, now, "system", message)
+        case JobStatus.PAUSED:
+            life.current_step = stop
+            message = f"Paused by {cast.person}"
+            life.transitions.append(
+                Transition(JobStatus.RUNNING, status, now + duration, cast.person, message)
             )
-        )
-        return
-    now += duration
-    step.completed = now
-    rest = StepStatus.SKIPPED
-    if status is JobStatus.FAILED:
-        step.status, step.attempt = StepStatus.FAILED, 1 + int(random() * 3)
-        rest = StepStatus.SKIPPED if random() < 0.5 else StepStatus.PENDING
-        life.error = cast.failure.format(step=names[stop])
-        _end(life, JobStatus.RUNNING, status, now, "system", life.error)
-    else:
-        step.status = StepStatus.SKIPPED
-        _end(life, JobStatus.RUNNING, status, now, cast.person, f"Cancelled by {cast.person}")
-    for later in life.steps[stop + 1 :]:
-        later.status = rest
+        case JobStatus.RUNNING | JobStatus.WAITING:
+            life.current_step = stop
+            step.status, step.started = StepStatus.RUNNING, now
+            if status is JobStatus.WAITING:
+                life.transitions.append(
+                    Transition(
+                        JobStatus.RUNNING, status, now + duration, "system", cast.wait_reason
+                    )
+                )
+        case JobStatus.FAILED:
+            step.status, step.attempt = StepStatus.FAILED, 1 + int(random() * 3)
+            step.started, step.completed = now, now + duration
+            life.error = cast.failure.format(step=names[stop])
+            _end(life, JobStatus.RUNNING, status, now + duration, "system", life.error)
+            rest = StepStatus.SKIPPED if random() < 0.5 else StepStatus.PENDING
+            for later in life.steps[stop + 1 :]:
+                later.status = rest
+        case _:
+            step.status = StepStatus.SKIPPED
+            step.started, step.completed = now, now + duration
+            message = f"Cancelled by {cast.person}"
+            _end(life, JobStatus.RUNNING, status, now + duration, cast.person, message)
+            for later in life.steps[stop + 1 :]:
+                later.status = StepStatus.SKIPPED
 
 
 def _wait_and_resume(life: Lifecycle, start: float, duration: float, cast: Cast) -> None:

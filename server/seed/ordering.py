@@ -9,9 +9,8 @@ events wait to be merged with the next batch's.
 from bisect import bisect_left
 from datetime import datetime
 from operator import itemgetter
-from typing import Any
 
-Row = dict[str, Any]
+from .trail import Row
 
 _AT = itemgetter("at")
 

@@ -42,7 +42,7 @@ class Requests:
     def __init__(self, random: Random, workflows: Sequence[WorkflowSpec]) -> None:
         self._random = random
         self._workflows = workflows
-        weights = [(position, 1.0 / (position + 1)) for position in range(len(workflows))]
+        weights = [(position, 1.0 / (position + 2)) for position in range(len(workflows))]
         self._any = Weighted(weights)
         ticketless = [pair for pair in weights if not workflows[pair[0]].needs_ticket]
         self._ticketless = Weighted(ticketless) if ticketless else self._any

@@ -17,8 +17,11 @@ from .requests import Request
 
 Row = dict[str, Any]
 
-MAX_LOG_LINES = 8
+MAX_LOG_LINES = 6
 MIN_LOG_LINES = 3
+
+SQL_NULL = null()
+"""For JSON columns: None would be stored as the JSON document `null`."""
 
 _FIRST = itemgetter(0)
 
@@ -37,7 +40,7 @@ def step_rows(
     rows = []
     ticket = request.ticket
     for index, (name, run) in enumerate(zip(spec.steps, life.steps, strict=True)):
-        output: Any = null()
+        output: Any = SQL_NULL
         error = None
         if (
             run.started is not None
@@ -59,7 +62,7 @@ def step_rows(
                 "attempt": run.attempt,
                 "started_at": maybe_at(run.started),
                 "completed_at": maybe_at(run.completed),
-                "input": {"ticket_url": ticket.url} if index == 0 and ticket else null(),
+                "input": {"ticket_url": ticket.url} if index == 0 and ticket else SQL_NULL,
                 "output": output,
                 "error": error,
             }

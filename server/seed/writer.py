@@ -1,7 +1,6 @@
 """Bulk inserts of plain rows, and the bookkeeping that explicit job numbers need."""
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -9,8 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.db.models import Agent, Base, Job, JobEvent, JobStep, LogLine, Workflow
 
 from .generator import Batch
-
-Row = dict[str, Any]
+from .trail import Row
 
 CHUNK = 5000
 """Rows per executemany: large enough to amortise the round trip, small enough to stream."""
@@ -60,7 +58,7 @@ async def _ids(
 ) -> dict[str, int]:
     column = table.c[key]
     statement = select(column, table.c.id).where(table.c.tenant_id == tenant, column.in_(values))
-    return dict((await connection.execute(statement)).tuples().all())
+    return dict((await connection.execute(statement)).all())
 
 
 async def lock_jobs(connection: AsyncConnection) -> None:

@@ -12,7 +12,6 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from server.db.models import Agent, Job, JobStep, Workflow
 from server.domain.dispatch import DispatchRequest
@@ -24,27 +23,28 @@ from server.events import EventBus
 from server.reads.jobs import filter_conditions, workflow_ids_for
 
 from . import state_machine
-from .unit_of_work import UnitOfWork, unit_of_work
+from .orchestrator import JobSignal, NoOrchestrator, Orchestrator, WorkflowGone
+from .outbox import OutboxDispatcher, outbox_entry
+from .unit_of_work import UnitOfWork, run_retrying
 from .validation import validate_input
 
 T = TypeVar("T")
-RACE_RETRIES = 5
 
 
 class JobService:
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], bus: EventBus) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+        orchestrator: Orchestrator | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self._bus = bus
+        self._orchestrator = orchestrator or NoOrchestrator()
+        self.outbox = OutboxDispatcher(session_factory, bus, self._orchestrator)
 
     async def _run(self, action: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        for attempt in range(RACE_RETRIES):
-            try:
-                async with unit_of_work(self._session_factory, self._bus) as work:
-                    return await action(work)
-            except StaleDataError:
-                if attempt == RACE_RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
+        return await run_retrying(self._session_factory, self._bus, action)
 
     async def dispatch(self, *, tenant: str, request: DispatchRequest, actor: str | None) -> Job:
         async def action(work: UnitOfWork) -> Job:
@@ -58,10 +58,11 @@ class JobService:
             work.session.add(job)
             await state_machine.record_created(work, job, actor=actor, message="dispatched")
             _add_steps(work.session, job, workflow)
+            work.session.add(outbox_entry(job))
             return job
 
         try:
-            return await self._run(action)
+            job = await self._run(action)
         except IntegrityError:
             # A concurrent dispatch with the same idempotency key won: answer with its job.
             async with self._session_factory() as session:
@@ -69,13 +70,34 @@ class JobService:
             if existing is None:
                 raise
             return existing
+        return await self._started(job)
 
     async def cancel(
         self, *, tenant: str, number: int, actor: str | None, reason: str | None = None
     ) -> Job:
-        return await self._move(
-            tenant, number, JobStatus.CANCELLED, actor=actor, message=reason or "cancelled"
-        )
+        """Record the cancellation and cancel the workflow (its running step is killed).
+
+        A job with no workflow in Temporal is cancelled in the database alone, and says so.
+        """
+
+        async def action(work: UnitOfWork) -> Job:
+            job = await _locked_job(work.session, tenant, number)
+            _require(job, *CANCELLABLE_STATUSES, target=JobStatus.CANCELLED)
+            message = reason or "cancelled"
+            try:
+                if job.temporal_workflow_id is None:
+                    raise WorkflowGone
+                await self._orchestrator.cancel_job(
+                    job.temporal_workflow_id, actor=actor, reason=message
+                )
+            except WorkflowGone:
+                message += " (no workflow in Temporal: recorded in the database only)"
+            await state_machine.transition(
+                work, job, JobStatus.CANCELLED, actor=actor, message=message
+            )
+            return job
+
+        return await self._run(action)
 
     async def cancel_many(
         self,
@@ -99,11 +121,25 @@ class JobService:
         return cancelled, failures
 
     async def pause(self, *, tenant: str, number: int, actor: str | None) -> Job:
-        return await self._move(tenant, number, JobStatus.PAUSED, actor=actor, message="paused")
+        return await self._move(
+            tenant,
+            number,
+            JobStatus.PAUSED,
+            actor=actor,
+            message="paused",
+            only=JobStatus.RUNNING,
+            signal=JobSignal.PAUSE,
+        )
 
     async def resume(self, *, tenant: str, number: int, actor: str | None) -> Job:
         return await self._move(
-            tenant, number, JobStatus.RUNNING, actor=actor, message="resumed", only=JobStatus.PAUSED
+            tenant,
+            number,
+            JobStatus.RUNNING,
+            actor=actor,
+            message="resumed",
+            only=JobStatus.PAUSED,
+            signal=JobSignal.RESUME,
         )
 
     async def approve(
@@ -116,6 +152,7 @@ class JobService:
             actor=actor,
             message=f"approved: {comment}" if comment else "approved",
             only=JobStatus.WAITING,
+            signal=JobSignal.APPROVE,
         )
 
     async def reject(
@@ -130,6 +167,7 @@ class JobService:
             await state_machine.transition(
                 work, job, JobStatus.FAILED, actor=actor, message=message
             )
+            await self._signal(job, JobSignal.REJECT, actor=actor, message=message)
             return job
 
         return await self._run(action)
@@ -157,13 +195,36 @@ class JobService:
             )
             original.resent_as_number = job.number
             await _copy_steps(work.session, original, job, from_failed_step=from_failed_step)
+            work.session.add(outbox_entry(job))
             state_machine.touched(work, original)
             return job
 
         try:
-            return await self._run(action)
+            job = await self._run(action)
         except IntegrityError:
             raise AlreadyResent(f"job #{number} was already resent", field="id") from None
+        return await self._started(job)
+
+    async def _started(self, job: Job) -> Job:
+        """Start the new job's workflow now if Temporal answers (else the outbox keeps it)."""
+        if await self.outbox.deliver(job.number):
+            async with self._session_factory() as session:
+                return await session.get(Job, job.number) or job
+        return job
+
+    async def _signal(
+        self, job: Job, signal: JobSignal, *, actor: str | None, message: str | None
+    ) -> None:
+        """Tell the job's workflow, inside the caller's transaction: if Temporal is unreachable
+        the error rolls the change back; a job with no workflow changes in the database only."""
+        if job.temporal_workflow_id is None:
+            return
+        try:
+            await self._orchestrator.signal_job(
+                job.temporal_workflow_id, signal, actor=actor, message=message
+            )
+        except WorkflowGone:
+            return
 
     async def _move(
         self,
@@ -173,15 +234,14 @@ class JobService:
         *,
         actor: str | None,
         message: str,
-        only: JobStatus | None = None,
+        only: JobStatus,
+        signal: JobSignal,
     ) -> Job:
         async def action(work: UnitOfWork) -> Job:
             job = await _locked_job(work.session, tenant, number)
-            if only is not None:
-                _require(job, only, target=target)
-            if target is JobStatus.CANCELLED and job.status not in CANCELLABLE_STATUSES:
-                _require(job, *CANCELLABLE_STATUSES, target=target)
+            _require(job, only, target=target)
             await state_machine.transition(work, job, target, actor=actor, message=message)
+            await self._signal(job, signal, actor=actor, message=message)
             return job
 
         return await self._run(action)

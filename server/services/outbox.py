@@ -6,6 +6,7 @@ row; a row whose start failed stays for the next round. Nothing is lost and noth
 """
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -71,10 +72,13 @@ class OutboxDispatcher:
         await self._settle(entry.id, workflow_id=workflow_id, note=None)
         return True
 
-    async def deliver_pending(self) -> int:
-        """One round over the undelivered rows, oldest first; returns how many were delivered."""
+    async def deliver_pending(self, *, tenant: str | None = None) -> int:
+        """One round over the undelivered rows (of one tenant, or all), oldest first; returns
+        how many were delivered."""
         async with self._session_factory() as session:
             pending = select(JobOutbox.job_number).where(JobOutbox.delivered_at.is_(None))
+            if tenant is not None:
+                pending = pending.where(JobOutbox.tenant_id == tenant)
             numbers = list(await session.scalars(pending.order_by(JobOutbox.id).limit(BATCH)))
         delivered = 0
         for number in numbers:
@@ -83,14 +87,15 @@ class OutboxDispatcher:
             delivered += 1
         return delivered
 
-    async def run(self, interval: float) -> None:
-        """Deliver forever, every `interval` seconds; cancel the task to stop."""
-        while True:
+    async def run(self, interval: float, *, stop: asyncio.Event, tenant: str | None = None) -> None:
+        """Deliver every `interval` seconds until `stop` is set (a round is never cut off)."""
+        while not stop.is_set():
             try:
-                await self.deliver_pending()
+                await self.deliver_pending(tenant=tenant)
             except Exception:
                 log.exception("outbox delivery failed; retrying in %.1f s", interval)
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
 
     async def _settle(self, entry_id: int, *, workflow_id: str | None, note: str | None) -> None:
         async def action(work: UnitOfWork) -> None:

@@ -13,6 +13,7 @@ from server.domain.errors import InvalidTransition
 from server.events import JobChanged
 
 from .counters import adjust_status_count
+from .event_order import lock_event_order
 from .unit_of_work import UnitOfWork
 
 
@@ -72,6 +73,7 @@ async def _append_event(
         actor=actor,
         message=message,
     )
+    await lock_event_order(work.session)
     work.session.add(event)
     await work.session.flush()
     work.notify(JobChanged(tenant=job.tenant_id, job_number=job.number, sequence=event.sequence))

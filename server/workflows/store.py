@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.db.models import Workflow
 
 from .definition import WorkflowDefinition
+from .files import read_workflows
 
 
 async def save_workflows(
@@ -34,3 +36,12 @@ async def save_workflows(
             session.add(row)
             saved.append(row)
     return saved
+
+
+async def load_workflow_files(
+    session_factory: async_sessionmaker[AsyncSession], *, tenant: str, paths: Sequence[Path]
+) -> list[WorkflowDefinition]:
+    """Read every workflow under `paths` (all checked first) and store them."""
+    definitions = read_workflows(paths)
+    await save_workflows(session_factory, tenant=tenant, definitions=definitions)
+    return definitions

@@ -1,7 +1,7 @@
 """API tokens: hashed Bearer tokens with a tenant and a role
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23 04:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from server.db.types import UTCDateTime
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,193 @@
+"""What authentication costs on the 50-job first page (goal: under 5 %).
+
+The same runtime and database serve three apps that differ only in auth: disabled (the
+baseline), enabled with a viewer token (the checked token is cached, as in production), and
+enabled with the cache off (a token lookup in the database on every request, the cost a
+cache miss adds). They take turns, in-process over ASGI (no network: the overhead is a larger
+share there, so this is the strict figure) and over HTTP to uvicorn on 127.0.0.1.
+
+    .venv/bin/python -m bench.auth_overhead                     # 100 000 jobs, both backends
+    .venv/bin/python -m bench.auth_overhead --backends sqlite --runs 500
+"""
+
+import argparse
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import uvicorn
+import uvloop
+from fastapi import FastAPI
+from starlette.requests import Request
+
+from server.app import create_app
+from server.auth import Role
+from server.auth.gate import Gate
+from server.auth.store import create_token
+from server.runtime import Runtime
+from server.settings import AuthMode
+
+from .common import (
+    PAGE_QUERY,
+    TENANT,
+    Budget,
+    SeedPlan,
+    add_budget_arguments,
+    add_database_arguments,
+    bench_settings,
+    budget_of,
+    checked_json,
+    database_urls,
+    drop_postgres_database,
+    interleave_async,
+    prepare_database,
+    repeat_async,
+    report,
+    say,
+    summarise,
+)
+
+OPEN = "auth disabled (baseline)"
+CACHED = "Bearer token, cached"
+UNCACHED = "Bearer token, looked up every request"
+
+
+def apps(runtime: Runtime) -> dict[str, FastAPI]:
+    def with_auth(**changes: object) -> FastAPI:
+        settings = runtime.settings.model_copy(update={"auth": AuthMode.ENABLED, **changes})
+        return create_app(runtime=replace(runtime, settings=settings))
+
+    return {
+        OPEN: create_app(runtime=runtime),
+        CACHED: with_auth(),
+        UNCACHED: with_auth(token_cache_seconds=0),
+    }
+
+
+@asynccontextmanager
+async def over_asgi(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
+    ):
+        yield client
+
+
+@asynccontextmanager
+async def over_http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """uvicorn in this event loop on a free port of 127.0.0.1, one keep-alive connection."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        app, lifespan="on", log_level="warning", access_log=False, ws="none", loop="none"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()
+
+
+async def compare(
+    title: str,
+    clients: dict[str, httpx.AsyncClient],
+    token: str,
+    budget: Budget,
+) -> None:
+    headers = {OPEN: {}, CACHED: {"Authorization": f"Bearer {token}"}}
+    headers[UNCACHED] = headers[CACHED]
+    body = {"query": PAGE_QUERY}
+
+    def call(name: str) -> Callable[[], Awaitable[httpx.Response]]:
+        return lambda: clients[name].post("/graphql", json=body, headers=headers[name])
+
+    pages = [_numbers(checked_json(await call(name)())) for name in clients]
+    if any(page != pages[0] for page in pages) or len(pages[0]) != 50:
+        raise SystemExit("the three apps answered the page differently")
+    timings = await interleave_async({name: call(name) for name in clients}, budget)
+    summaries = report(title, timings, baseline=OPEN)
+    base = summaries[OPEN].median
+    for name in (CACHED, UNCACHED):
+        overhead = (summaries[name].median / base - 1) * 100
+        say(f"  {name}: {overhead:+.1f} % against the baseline's median")
+
+
+def _numbers(document: dict[str, Any]) -> list[int]:
+    """The page's job numbers (running jobs' durations move between two answers)."""
+    return [edge["node"]["number"] for edge in document["data"]["jobs"]["edges"]]
+
+
+async def gate_alone(runtime: Runtime, token: str, runs: int) -> None:
+    """The work auth adds to a request, timed on its own: the gate admitting a cached token."""
+    settings = runtime.settings.model_copy(update={"auth": AuthMode.ENABLED})
+    gate = Gate.for_runtime(replace(runtime, settings=settings))
+    request = Request(
+        {
+            "type": "http",
+            "method": "POST",
+            "path": "/graphql",
+            "query_string": b"",
+            "headers": [(b"authorization", f"Bearer {token}".encode())],
+        }
+    )
+    await gate.admit(request)
+    summary = summarise(await repeat_async(lambda: gate.admit(request), runs=runs))
+    say(
+        f"\nthe gate alone, cached token: median {summary.median * 1e6:.1f} µs, "
+        f"p95 {summary.p95 * 1e6:.1f} µs ({summary.runs} runs)"
+    )
+
+
+async def measure(database_url: str, budget: Budget) -> None:
+    runtime = Runtime.from_settings(bench_settings(database_url))
+    try:
+        issued = await create_token(
+            runtime.session_factory, tenant=TENANT, role=Role.VIEWER, name="bench"
+        )
+        await gate_alone(runtime, issued.token, runs=10_000)
+        for title, serve in (
+            ("in-process (ASGI), the 50-job page", over_asgi),
+            ("HTTP to uvicorn on 127.0.0.1, the 50-job page", over_http),
+        ):
+            async with AsyncExitStack() as stack:
+                clients = {
+                    name: await stack.enter_async_context(serve(app))
+                    for name, app in apps(runtime).items()
+                }
+                await compare(title, clients, issued.token, budget)
+    finally:
+        await runtime.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    add_database_arguments(parser, jobs=100_000)
+    add_budget_arguments(parser, runs=300, warmup=30, seconds=120.0)
+    arguments = parser.parse_args()
+    plan = SeedPlan(jobs=arguments.jobs, detailed=arguments.detailed)
+    for backend, database_url in database_urls(arguments).items():
+        say(f"\n=== {backend}: auth on the 50-job first page, {arguments.jobs:,} jobs ===")
+        uvloop.run(prepare_database(database_url, plan, reseed=arguments.reseed))
+        uvloop.run(measure(database_url, budget_of(arguments)))
+        if arguments.drop and backend == "postgresql":
+            uvloop.run(drop_postgres_database(database_url))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""The only place the timeline talks to Temporal: three WorkflowService calls, each bounded by
+the lookup timeout (connecting included) and never retried: a page must not wait on a
+Temporal that is down or slow."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import HistoryEventFilterType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflow.v1 import PendingActivityInfo
+from temporalio.api.workflowservice.v1 import (
+    DescribeWorkflowExecutionRequest,
+    GetWorkflowExecutionHistoryRequest,
+    ListWorkflowExecutionsRequest,
+)
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode, WorkflowService
+
+from server.settings import Settings
+from server.temporal.client import connect
+from server.timeline.plan import completion_result
+from server.timeline.runs import RunSummary
+
+IDENTITY = "jobmonitor-timeline"
+# Query text stays far below the frontend's limits; more ids take one call per chunk.
+CHUNK = 200
+_CONNECT_FAILED = "Failed client connect"
+# After Temporal failed to answer, lookups answer "unreachable" at once for this long rather
+# than each waiting out the timeout again.
+QUIET_SECONDS = 2.0
+T = TypeVar("T")
+
+
+class TemporalUnreachable(Exception):
+    """Temporal did not answer (down, refusing, or an error on its side)."""
+
+
+class HistoryGone(Exception):
+    """Temporal has no history for the run (it was never there, or retention removed it)."""
+
+
+@dataclass(frozen=True)
+class RunHistory:
+    events: list[HistoryEvent]
+    pending: list[PendingActivityInfo]
+
+
+class TemporalGateway:
+    """Connects on first use, so building it needs no running Temporal. Once Temporal has failed
+    to answer, calls fail at once for QUIET_SECONDS (a page during an outage costs nothing)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._namespace = settings.temporal_namespace
+        self._timeout = settings.temporal_lookup_timeout
+        self._rpc_timeout = timedelta(seconds=self._timeout)
+        self._client: Client | None = None
+        self._quiet_until = 0.0
+
+    async def list_runs(self, workflow_ids: Sequence[str]) -> list[RunSummary]:
+        """Every run of these workflow ids: one ListWorkflowExecutions call per CHUNK ids."""
+        runs: list[RunSummary] = []
+        for start in range(0, len(workflow_ids), CHUNK):
+            runs += await self._list_chunk(workflow_ids[start : start + CHUNK])
+        return runs
+
+    async def run_history(self, run: RunSummary) -> RunHistory:
+        """The run's events, and for an open run the activities in flight."""
+        if run.closed:
+            return RunHistory(await self._events(run), [])
+        events, pending = await asyncio.gather(self._events(run), self._pending(run))
+        return RunHistory(events, pending)
+
+    async def result(self, run: RunSummary) -> str | None:
+        """What a completed run returned, if it was a string (one call, for its close event)."""
+        request = GetWorkflowExecutionHistoryRequest(
+            namespace=self._namespace,
+            execution=_execution(run),
+            history_event_filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+        )
+        response = await self._rpc(
+            lambda service: service.get_workflow_execution_history(
+                request, timeout=self._rpc_timeout
+            )
+        )
+        return completion_result(response.history.events)
+
+    async def _list_chunk(self, workflow_ids: Sequence[str]) -> list[RunSummary]:
+        quoted = ", ".join(_quote(workflow_id) for workflow_id in workflow_ids)
+        request = ListWorkflowExecutionsRequest(
+            namespace=self._namespace,
+            query=f"WorkflowId IN ({quoted})",
+            # Room for a second run of each id: a full page would cost an empty second call.
+            page_size=2 * len(workflow_ids) + 1,
+        )
+        runs: list[RunSummary] = []
+        while True:
+            response = await self._rpc(
+                lambda service: service.list_workflow_executions(request, timeout=self._rpc_timeout)
+            )
+            runs += [RunSummary.from_info(info) for info in response.executions]
+            if not response.next_page_token:
+                return runs
+            request.next_page_token = response.next_page_token
+
+    async def _events(self, run: RunSummary) -> list[HistoryEvent]:
+        request = GetWorkflowExecutionHistoryRequest(
+            namespace=self._namespace, execution=_execution(run)
+        )
+        events: list[HistoryEvent] = []
+        while True:
+            response = await self._rpc(
+                lambda service: service.get_workflow_execution_history(
+                    request, timeout=self._rpc_timeout
+                )
+            )
+            events += response.history.events
+            if not response.next_page_token:
+                return events
+            request.next_page_token = response.next_page_token
+
+    async def _pending(self, run: RunSummary) -> list[PendingActivityInfo]:
+        request = DescribeWorkflowExecutionRequest(
+            namespace=self._namespace, execution=_execution(run)
+        )
+        response = await self._rpc(
+            lambda service: service.describe_workflow_execution(request, timeout=self._rpc_timeout)
+        )
+        return list(response.pending_activities)
+
+    async def client(self) -> Client:
+        """The client every call goes through (connected lazily, on first use)."""
+        if self._client is None:
+            self._client = await connect(self._settings, identity=IDENTITY, lazy=True)
+        return self._client
+
+    async def _rpc(self, call: Callable[[WorkflowService], Awaitable[T]]) -> T:
+        if time.monotonic() < self._quiet_until:
+            raise TemporalUnreachable("Temporal did not answer a moment ago")
+        try:
+            return await self._answer(call)
+        except TemporalUnreachable:
+            self._quiet_until = time.monotonic() + QUIET_SECONDS
+            raise
+
+    async def _answer(self, call: Callable[[WorkflowService], Awaitable[T]]) -> T:
+        client = await self.client()
+        try:
+            # The RPC carries the deadline to the server; this one also bounds connecting.
+            async with asyncio.timeout(self._timeout):
+                return await call(client.workflow_service)
+        except TimeoutError:
+            raise TemporalUnreachable(f"no answer within {self._timeout} s") from None
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise HistoryGone(error.message) from None
+            raise TemporalUnreachable(error.message) from None
+        except RuntimeError as error:
+            # A lazy client that cannot connect says so with a RuntimeError.
+            if str(error).startswith(_CONNECT_FAILED):
+                raise TemporalUnreachable(str(error)) from None
+            raise
+
+
+def _execution(run: RunSummary) -> WorkflowExecution:
+    return WorkflowExecution(workflow_id=run.workflow_id, run_id=run.run_id)
+
+
+def _quote(workflow_id: str) -> str:
+    escaped = workflow_id.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"

@@ -1,0 +1,28 @@
+"""The timeline loaders of one request: all jobs of a page share one summary lookup, and each
+run's history is read once per request whatever asks for it."""
+
+import asyncio
+
+from strawberry.dataloader import DataLoader
+
+from server.timeline.phases import Phase
+from server.timeline.runs import RunSummary
+
+from .sources import TimelineSources
+from .summaries import Lookup
+
+
+class TimelineLoaders:
+    def __init__(self, sources: TimelineSources) -> None:
+        self._sources = sources
+        self.summary: DataLoader[str, Lookup] = DataLoader(self._summaries)
+        self.phases: DataLoader[RunSummary, list[Phase]] = DataLoader(self._phases)
+
+    async def _summaries(self, workflow_ids: list[str]) -> list[Lookup | BaseException]:
+        found = await self._sources.summaries.lookup(workflow_ids)
+        return [found[workflow_id] for workflow_id in workflow_ids]
+
+    async def _phases(self, runs: list[RunSummary]) -> list[list[Phase] | BaseException]:
+        return await asyncio.gather(
+            *(self._sources.histories.phases(run) for run in runs), return_exceptions=True
+        )

@@ -1,0 +1,44 @@
+"""Requests turned away before any GraphQL runs, answered in the GraphQL error shape."""
+
+from enum import StrEnum
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+
+class RejectionCode(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    RATE_LIMITED = "RATE_LIMITED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+
+
+class RequestRejected(Exception):
+    def __init__(
+        self,
+        status: int,
+        code: RejectionCode,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(
+            {
+                "data": None,
+                "errors": [{"message": self.message, "extensions": {"code": self.code}}],
+            },
+            status_code=self.status,
+            headers=self.headers,
+        )
+
+
+async def rejected_response(_request: Request, error: Exception) -> Response:
+    """The exception handler the app installs for RequestRejected."""
+    assert isinstance(error, RequestRejected)
+    return error.response()

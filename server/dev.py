@@ -1,0 +1,144 @@
+"""`jobmonitor dev`: the whole system in one process tree, for one machine.
+
+SQLite, a Temporal dev server (unless JOBMONITOR_TEMPORAL_ADDRESS names one), the control-plane
+worker, one local agent, the example workflows and the API with GraphiQL. Ctrl-C stops it all.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import socket
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import uvicorn
+
+from server.app import create_app
+from server.domain.dispatch import DispatchRequest
+from server.domain.errors import DomainError
+from server.process import process_runtime
+from server.runtime import Runtime
+from server.services.execution import ExecutionService
+from server.settings import AuthMode, Settings
+from server.temporal.agent import AgentIdentity, running_agent
+from server.temporal.client import connect
+from server.temporal.dev_server import dev_server, free_port
+from server.temporal.worker import running_worker
+from server.workflows.store import load_workflow_files
+
+log = logging.getLogger(__name__)
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "workflows"
+TEMPORAL_DB = Path("jobmonitor-temporal.db")
+DEFAULT_TEMPORAL_PORT = 7233
+LOCAL_AGENT = "local-agent"
+DEMO_INTERVAL_SECONDS = 4.0
+# What --demo dispatches: every example, so the page shows every status.
+DEMO_JOBS = (
+    DispatchRequest(workflow="hello", input={"name": "demo"}),
+    DispatchRequest(workflow="slow-steps"),
+    DispatchRequest(workflow="flaky-then-fail"),
+    DispatchRequest(workflow="wait-for-approval"),
+    DispatchRequest(
+        workflow="se-rca-fix",
+        ticket_url="https://tickets.example/browse/OPS-42",
+        input={"ticket_url": "https://tickets.example/browse/OPS-42"},
+    ),
+)
+
+
+def dev_settings() -> Settings:
+    """The environment's settings; auth is off unless JOBMONITOR_AUTH says otherwise (the
+    API listens on loopback unless --host says otherwise, and then auth is checked)."""
+    settings = Settings()
+    if "auth" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"auth": AuthMode.DISABLED})
+    return settings
+
+
+async def run_dev(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    demo: bool,
+    workflows: list[Path],
+    stop: asyncio.Event,
+) -> None:
+    async with AsyncExitStack() as stack:
+        address = settings.temporal_address or await stack.enter_async_context(
+            dev_server(port=_temporal_port(), db_file=TEMPORAL_DB)
+        )
+        settings = settings.model_copy(update={"temporal_address": address})
+        runtime = await stack.enter_async_context(process_runtime(settings))
+        tenant = settings.default_tenant
+        loaded = await load_workflow_files(runtime.session_factory, tenant=tenant, paths=workflows)
+        client = await connect(settings, identity="jobmonitor-dev")
+        await stack.enter_async_context(running_worker(client, runtime))
+        identity = AgentIdentity(
+            tenant=tenant,
+            name=LOCAL_AGENT,
+            hostname=socket.gethostname(),
+            base_task_queue=settings.temporal_task_queue,
+            workspace_root=settings.workspace_root.resolve(),
+        )
+        execution = ExecutionService(runtime.session_factory, runtime.bus)
+        await stack.enter_async_context(running_agent(client, execution, identity))
+        if demo:
+            await stack.enter_async_context(_dispatching_demo_jobs(runtime, tenant))
+        log.info(
+            "Temporal at %s; %d workflows loaded; GraphiQL at http://%s:%d/graphql",
+            address,
+            len(loaded),
+            host,
+            port,
+        )
+        await _serve_api(runtime, host=host, port=port, stop=stop)
+
+
+async def _serve_api(runtime: Runtime, *, host: str, port: int, stop: asyncio.Event) -> None:
+    """Serve until `stop` is set or the server ends (uvicorn handles Ctrl-C itself too)."""
+    config = uvicorn.Config(
+        create_app(runtime=runtime), host=host, port=port, ws_per_message_deflate=False
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stopping.cancel()
+    await serving
+
+
+@asynccontextmanager
+async def _dispatching_demo_jobs(runtime: Runtime, tenant: str) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+
+    async def until_stopped() -> None:
+        chooser = random.Random(1)
+        while not stop.is_set():
+            request = chooser.choice(DEMO_JOBS)
+            try:
+                await runtime.jobs.dispatch(tenant=tenant, request=request, actor="demo")
+            except DomainError as error:
+                log.warning("demo dispatch of %s failed: %s", request.workflow, error.message)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), DEMO_INTERVAL_SECONDS)
+
+    task = asyncio.create_task(until_stopped())
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+def _temporal_port() -> int:
+    """Temporal's usual port when it is free, so the `temporal` CLI finds the server."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", DEFAULT_TEMPORAL_PORT))
+        except OSError:
+            return free_port()
+    return DEFAULT_TEMPORAL_PORT

@@ -1,0 +1,97 @@
+"""An event bus over PostgreSQL LISTEN/NOTIFY: every API replica and worker shares one stream.
+
+Notifications carry ids only (see `wire`); subscribers read the rows. Local subscribers are
+called at once; a process skips its own notifications when they come back from the server.
+NOTIFY runs after the writer's commit, in its own short transaction, so the writer's commit
+never waits on the notification queue lock.
+"""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+
+import asyncpg
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from . import wire
+from .bus import InProcessBus, Listener
+from .notices import Notice
+
+CHANNEL = "jobmonitor_events"
+RECONNECT_SECONDS = 1.0
+
+logger = logging.getLogger(__name__)
+
+
+class PostgresBus:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._dsn = make_url(engine.url).set(drivername="postgresql").render_as_string(False)
+        self._origin = uuid.uuid4().hex
+        self._local = InProcessBus()
+        self._connection: asyncpg.Connection | None = None
+        self._keeper: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+
+    async def publish(self, notices: Sequence[Notice]) -> None:
+        if not notices:
+            return
+        self._local.deliver(notices)
+        async with self._engine.connect() as connection:
+            for payload in wire.encode(self._origin, notices):
+                await connection.execute(select(func.pg_notify(CHANNEL, payload)))
+            await connection.commit()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        return self._local.subscribe(listener)
+
+    async def start(self) -> None:
+        if self._keeper is None:
+            self._keeper = asyncio.create_task(self._keep_listening(), name="postgres-bus")
+        await self._connected.wait()
+
+    async def close(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            await asyncio.gather(self._keeper, return_exceptions=True)
+            self._keeper = None
+
+    async def _keep_listening(self) -> None:
+        """Hold one LISTEN connection, reconnecting when it drops."""
+        while True:
+            try:
+                connection = await asyncpg.connect(self._dsn)
+            except (OSError, asyncpg.PostgresError):
+                logger.warning("event bus: cannot reach PostgreSQL, retrying", exc_info=True)
+                await asyncio.sleep(RECONNECT_SECONDS)
+                continue
+            try:
+                await self._listen(connection)
+                logger.warning("event bus: LISTEN connection lost, reconnecting")
+            finally:
+                self._connected.clear()
+                await _close_quietly(connection)
+
+    async def _listen(self, connection: asyncpg.Connection) -> None:
+        """Deliver notifications until the connection ends."""
+        lost = asyncio.Event()
+        connection.add_termination_listener(lambda _connection: lost.set())
+        await connection.add_listener(CHANNEL, self._received)
+        self._connected.set()
+        await lost.wait()
+
+    def _received(self, _connection: object, _pid: int, _channel: str, payload: object) -> None:
+        origin, notices = wire.decode(str(payload))
+        if origin != self._origin:
+            self._local.deliver(notices)
+
+
+async def _close_quietly(connection: asyncpg.Connection) -> None:
+    if not connection.is_closed():
+        try:
+            await asyncio.wait_for(connection.close(), timeout=2)
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            connection.terminate()

@@ -1,0 +1,24 @@
+"""Close codes and reasons of the websocket endpoint (graphql-transport-ws numbering)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CloseReason:
+    code: int
+    reason: str
+
+
+BAD_MESSAGE = CloseReason(4400, "Invalid message received")
+UNAUTHORIZED = CloseReason(4401, "Unauthorized")
+FORBIDDEN = CloseReason(4403, "Forbidden")
+INIT_TIMEOUT = CloseReason(4408, "Connection initialisation timeout")
+TOO_MANY_INITS = CloseReason(4429, "Too many initialisation requests")
+NORMAL = CloseReason(1000, "Normal Closure")
+# 1013 "Try Again Later": the client reconnects and resubscribes with `after`.
+FELL_BEHIND = CloseReason(1013, "Subscriber fell behind: resubscribe with `after` to resume")
+SHUTTING_DOWN = CloseReason(1001, "Server shutting down")
+
+
+def duplicate(operation_id: str) -> CloseReason:
+    return CloseReason(4409, f"Subscriber for {operation_id[:80]} already exists")

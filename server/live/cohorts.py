@@ -1,0 +1,161 @@
+"""Cohorts: subscribers that send the same operation with the same variables in the same scope
+(tenant and role) share one execution, and one serialised payload per event.
+
+The way Hasura multiplexes live queries: per event the operation runs once per cohort and
+its result is serialised once; each subscriber only gets its own id spliced into the frame.
+A cohort ends when its last subscriber leaves or its stream ends.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol
+
+import orjson
+import strawberry
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+
+from .sharing import Sharing, sharing_of
+
+
+class Subscriber(Protocol):
+    """One subscription of one connection."""
+
+    def send_payload(self, payload: str) -> None:
+        """A result, serialised as the JSON `payload` of a `next` frame."""
+
+    def send_errors(self, errors: str) -> None:
+        """The operation failed before it ran; `errors` is a serialised list."""
+
+    def send_complete(self) -> None:
+        """The stream ended."""
+
+
+@dataclass(frozen=True)
+class OperationRequest:
+    query: str
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    operation_name: str | None = None
+
+
+class Cohort:
+    def __init__(self, registry: "CohortRegistry", key: Hashable | None, sharing: Sharing) -> None:
+        self._registry = registry
+        self.key = key
+        self._keeps_latest = sharing is Sharing.LATEST
+        self._latest: str | None = None
+        self._subscribers: dict[Subscriber, None] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def __len__(self) -> int:
+        return len(self._subscribers)
+
+    def join(self, subscriber: Subscriber) -> None:
+        self._subscribers[subscriber] = None
+        if self._latest is not None:
+            subscriber.send_payload(self._latest)
+
+    def leave(self, subscriber: Subscriber) -> None:
+        self._subscribers.pop(subscriber, None)
+        if not self._subscribers:
+            self.stop()
+
+    def stop(self) -> None:
+        # Forgotten at once: a task cancelled before it first runs never reaches its `finally`.
+        self._registry.forget(self)
+        if self._task is not None:
+            self._task.cancel()
+
+    def start(self, stream: Callable[[], Awaitable[AsyncIterator[Any]]]) -> None:
+        self._task = asyncio.create_task(self._run(stream), name="live-cohort")
+
+    async def _run(self, stream: Callable[[], Awaitable[AsyncIterator[Any]]]) -> None:
+        try:
+            results = await stream()
+            async with aclosing(results):  # type: ignore[type-var]
+                async for result in results:
+                    if isinstance(result, PreExecutionError):
+                        errors = _dumps([error.formatted for error in result.errors or ()])
+                        for subscriber in list(self._subscribers):
+                            subscriber.send_errors(errors)
+                        return
+                    self._deliver(_dumps(_body(result)))
+            for subscriber in list(self._subscribers):
+                subscriber.send_complete()
+        finally:
+            self._registry.forget(self)
+
+    def _deliver(self, payload: str) -> None:
+        if self._keeps_latest:
+            self._latest = payload
+        for subscriber in list(self._subscribers):
+            subscriber.send_payload(payload)
+
+
+class CohortRegistry:
+    """The cohorts of one app, keyed by (scope, operation, variables)."""
+
+    def __init__(self, schema: strawberry.Schema, policy: Mapping[str, Sharing]) -> None:
+        self._schema = schema
+        self._policy = policy
+        self._cohorts: dict[Hashable, Cohort] = {}
+        self._running: set[Cohort] = set()
+
+    def stats(self) -> tuple[int, int]:
+        """(running cohorts, their subscribers): for tests and metrics."""
+        return len(self._running), sum(len(cohort) for cohort in self._running)
+
+    def subscribe(
+        self, request: OperationRequest, *, context: object, scope: Hashable, subscriber: Subscriber
+    ) -> Cohort:
+        """Join the cohort of this operation, starting one when there is none."""
+        sharing = sharing_of(self._policy, request.query, request.operation_name, request.variables)
+        key = None if sharing is Sharing.NEVER else _key(request, scope)
+        cohort = self._cohorts.get(key) if key is not None else None
+        if cohort is None:
+            cohort = Cohort(self, key, sharing)
+            if key is not None:
+                self._cohorts[key] = cohort
+            self._running.add(cohort)
+            cohort.join(subscriber)
+            cohort.start(partial(self._results, request, context))
+        else:
+            cohort.join(subscriber)
+        return cohort
+
+    def forget(self, cohort: Cohort) -> None:
+        self._running.discard(cohort)
+        if cohort.key is not None and self._cohorts.get(cohort.key) is cohort:
+            del self._cohorts[cohort.key]
+
+    def close(self) -> None:
+        """Stop every cohort (the app is shutting down)."""
+        for cohort in list(self._running):
+            cohort.stop()
+
+    def _results(self, request: OperationRequest, context: object) -> Awaitable[AsyncIterator[Any]]:
+        return self._schema.stream(
+            request.query,
+            variable_values=dict(request.variables),
+            context_value=context,
+            operation_name=request.operation_name,
+        )
+
+
+def _key(request: OperationRequest, scope: Hashable) -> Hashable:
+    variables = orjson.dumps(request.variables, option=orjson.OPT_SORT_KEYS)
+    return (scope, request.query, request.operation_name, variables)
+
+
+def _body(result: ExecutionResult) -> dict[str, Any]:
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [error.formatted for error in result.errors]
+    return body
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()

@@ -1,0 +1,72 @@
+"""When subscribers may share one execution: decided from the document, before it runs."""
+
+from collections.abc import Mapping
+from enum import Enum
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    NullValueNode,
+    OperationType,
+    VariableNode,
+    get_operation_ast,
+    parse,
+)
+
+REPLAY_ARGUMENT = "after"
+
+
+class Sharing(Enum):
+    NEVER = "never"
+    """Every subscriber runs its own stream (it replays history of its own)."""
+    LIVE = "live"
+    """Shared, unless an `after` argument asks for a replay of missed events."""
+    LATEST = "latest"
+    """Shared; a subscriber that joins first gets the latest value the others got."""
+
+
+def sharing_of(
+    policy: Mapping[str, Sharing],
+    query: str,
+    operation_name: str | None,
+    variables: Mapping[str, Any],
+) -> Sharing:
+    """How a subscription may be shared; queries, mutations and bad documents never are."""
+    document = _parsed(query)
+    if document is None:
+        return Sharing.NEVER
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation is not OperationType.SUBSCRIPTION:
+        return Sharing.NEVER
+    selections = operation.selection_set.selections
+    if len(selections) != 1 or not isinstance(selections[0], FieldNode):
+        return Sharing.NEVER
+    field = selections[0]
+    sharing = policy.get(field.name.value, Sharing.NEVER)
+    if sharing is Sharing.LIVE and _replays(field, variables):
+        return Sharing.NEVER
+    return sharing
+
+
+def _replays(field: FieldNode, variables: Mapping[str, Any]) -> bool:
+    for argument in field.arguments or ():
+        if argument.name.value != REPLAY_ARGUMENT:
+            continue
+        value = argument.value
+        if isinstance(value, VariableNode):
+            # A variable left out may have a default: only an explicit null is "no replay".
+            name = value.name.value
+            return name not in variables or variables[name] is not None
+        return not isinstance(value, NullValueNode)
+    return False
+
+
+@lru_cache(maxsize=256)
+def _parsed(query: str) -> DocumentNode | None:
+    try:
+        return parse(query)
+    except GraphQLError:
+        return None

@@ -1,0 +1,92 @@
+"""The data that crosses Temporal: workflow and activity inputs and results.
+
+Plain dataclasses with no imports from the rest of the server, so the workflow sandbox can
+pass them through.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+JOB_WORKFLOW = "JobWorkflow"
+
+
+@dataclass(frozen=True)
+class JobRef:
+    tenant: str
+    job_number: int
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    index: int
+    name: str
+    run: str | None
+    retries: int
+    timeout_seconds: float | None
+    backoff_seconds: float
+    approval: bool
+    skip: bool = False
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """What Init decided: `finished` when the job already ended (cancelled before it began)."""
+
+    tenant: str
+    job_number: int
+    workflow_slug: str
+    agent_name: str | None
+    agent_task_queue: str | None
+    input: dict[str, Any] = field(default_factory=dict)
+    steps: list[StepPlan] = field(default_factory=list)
+    finished: bool = False
+
+
+@dataclass(frozen=True)
+class AgentClaim:
+    tenant: str
+    job_number: int
+    agent_name: str
+
+
+@dataclass(frozen=True)
+class StepRun:
+    tenant: str
+    job_number: int
+    step_index: int
+    step_name: str
+    command: str | None
+    workspace: str
+    input: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A person's action on the job, as a signal: who, and why."""
+
+    actor: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class GateUpdate:
+    """An approval step opened (`approved` None) or decided."""
+
+    tenant: str
+    job_number: int
+    step_index: int
+    approved: bool | None = None
+    actor: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the job ended, for Teardown. `status` is a JobStatus value."""
+
+    tenant: str
+    job_number: int
+    status: str
+    agent_name: str | None = None
+    workspace: str | None = None
+    error: str | None = None

@@ -1,0 +1,89 @@
+"""Running one step's shell command: its environment, its output lines, and killing it."""
+
+import asyncio
+import json
+import os
+import signal
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from server.domain.enums import LogStream
+
+KILL_GRACE_SECONDS = 2.0
+LineHandler = Callable[[LogStream, str], None]
+
+
+def step_environment(
+    *, job_number: int, job_input: Mapping[str, Any], workspace: Path, output_file: Path
+) -> dict[str, str]:
+    """JOB_NUMBER, JOB_INPUT (JSON), JOB_INPUT_<KEY> per top-level key, JOB_WORKSPACE and
+    JOB_OUTPUT (where the step may write JSON that becomes its output)."""
+    env = dict(os.environ)
+    env["JOB_NUMBER"] = str(job_number)
+    env["JOB_INPUT"] = json.dumps(job_input)
+    for key, value in job_input.items():
+        env[f"JOB_INPUT_{key.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    env["JOB_WORKSPACE"] = str(workspace)
+    env["JOB_OUTPUT"] = str(output_file)
+    return env
+
+
+async def run_command(
+    command: str, *, cwd: Path, env: Mapping[str, str], on_line: LineHandler
+) -> int:
+    """Run `command` in a shell, passing each output line on; returns the exit code.
+
+    The command gets its own process group: cancelling this coroutine kills the whole group,
+    so nothing the step started outlives it.
+    """
+    process = await asyncio.create_subprocess_shell(
+        command,
+        cwd=cwd,
+        env=dict(env),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    readers = asyncio.gather(
+        _pump(process.stdout, LogStream.STDOUT, on_line),
+        _pump(process.stderr, LogStream.STDERR, on_line),
+    )
+    try:
+        await readers
+        return await process.wait()
+    except asyncio.CancelledError:
+        readers.cancel()
+        await _kill_group(process)
+        raise
+
+
+def read_output(output_file: Path) -> Any:
+    """The JSON the step wrote to JOB_OUTPUT, or None if it wrote nothing."""
+    if not output_file.exists() or output_file.stat().st_size == 0:
+        return None
+    try:
+        return json.loads(output_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"JOB_OUTPUT is not valid JSON: {error}") from None
+
+
+async def _pump(stream: asyncio.StreamReader, kind: LogStream, on_line: LineHandler) -> None:
+    async for raw in stream:
+        on_line(kind, raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+
+
+async def _kill_group(process: asyncio.subprocess.Process) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(process.wait()), KILL_GRACE_SECONDS)
+            return
+        except TimeoutError:
+            continue

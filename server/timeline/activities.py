@@ -1,0 +1,127 @@
+"""The activities of one workflow run, folded from its history events.
+
+A retried activity leaves a single scheduled event and, only once its last attempt ends, a
+started event: the attempt in flight is known from DescribeWorkflowExecution's pending
+activities, which `with_pending` folds in.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflow.v1 import PendingActivityInfo
+
+
+class ActivityState(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    CANCELLED = "CANCELLED"
+
+
+_CLOSING_EVENTS = {
+    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: ActivityState.COMPLETED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: ActivityState.FAILED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: ActivityState.TIMED_OUT,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: ActivityState.CANCELLED,
+}
+_IN_FLIGHT = {
+    PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+    PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED,
+}
+
+
+@dataclass(frozen=True)
+class ActivityRecord:
+    scheduled_event_id: int
+    activity_id: str
+    activity_type: str
+    state: ActivityState
+    scheduled_at: datetime
+    attempt: int = 1
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+    last_heartbeat_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
+
+
+def activity_records(events: Iterable[HistoryEvent]) -> list[ActivityRecord]:
+    """One record per scheduled activity, in the order they were scheduled."""
+    records: dict[int, ActivityRecord] = {}
+    for event in events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = event.activity_task_scheduled_event_attributes
+            records[event.event_id] = ActivityRecord(
+                scheduled_event_id=event.event_id,
+                activity_id=scheduled.activity_id,
+                activity_type=scheduled.activity_type.name,
+                state=ActivityState.SCHEDULED,
+                scheduled_at=_time(event.event_time),
+            )
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            started = event.activity_task_started_event_attributes
+            record = records.get(started.scheduled_event_id)
+            if record is not None:
+                records[record.scheduled_event_id] = replace(
+                    record,
+                    state=ActivityState.RUNNING,
+                    started_at=_time(event.event_time),
+                    attempt=started.attempt,
+                )
+        elif event.event_type in _CLOSING_EVENTS:
+            record = records.get(_scheduled_event_id(event))
+            if record is not None:
+                records[record.scheduled_event_id] = replace(
+                    record,
+                    state=_CLOSING_EVENTS[event.event_type],
+                    closed_at=_time(event.event_time),
+                )
+    return list(records.values())
+
+
+def with_pending(
+    records: list[ActivityRecord], pending: Iterable[PendingActivityInfo]
+) -> list[ActivityRecord]:
+    """The records with the attempt in flight of each open activity, as describe reports it."""
+    by_id = {info.activity_id: info for info in pending}
+    return [
+        _merge(record, by_id[record.activity_id])
+        if record.open and record.activity_id in by_id
+        else record
+        for record in records
+    ]
+
+
+def _merge(record: ActivityRecord, info: PendingActivityInfo) -> ActivityRecord:
+    in_flight = info.state in _IN_FLIGHT
+    return replace(
+        record,
+        state=ActivityState.RUNNING if in_flight else ActivityState.SCHEDULED,
+        attempt=max(info.attempt, 1),
+        started_at=_time(info.last_started_time)
+        if info.HasField("last_started_time")
+        else record.started_at,
+        last_heartbeat_at=_time(info.last_heartbeat_time)
+        if info.HasField("last_heartbeat_time")
+        else None,
+    )
+
+
+def _scheduled_event_id(event: HistoryEvent) -> int:
+    """Every closing event's attributes name the scheduled event they close."""
+    attributes = getattr(event, event.WhichOneof("attributes") or "")
+    scheduled: int = attributes.scheduled_event_id
+    return scheduled
+
+
+def _time(stamp: Timestamp) -> datetime:
+    return stamp.ToDatetime(UTC)

@@ -1,0 +1,1 @@
+"""HTTP and websocket plumbing around the GraphQL schema: the router, middlewares, limits."""

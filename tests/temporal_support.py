@@ -1,0 +1,136 @@
+"""Temporal for the tests: a real dev server for the session, and per test a fresh task queue,
+the control-plane worker, one agent and an API wired to that Temporal."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from temporalio.client import Client
+
+from server.app import create_app
+from server.runtime import Runtime
+from server.services.execution import ExecutionService
+from server.services.jobs import JobService
+from server.temporal.agent import AgentIdentity, running_agent
+from server.temporal.dev_server import dev_server
+from server.temporal.orchestrator import TemporalOrchestrator
+from server.temporal.worker import running_worker
+from server.workflows.definition import parse_workflow
+from server.workflows.store import save_workflows
+
+from .conftest import GraphQLClient, serving
+
+AGENT = "agent-1"
+JOB = """
+query Job($number: Int!) {
+  job(number: $number) {
+    number status error output currentStep temporalWorkflowId
+    agent { name status }
+    steps { index name status attempt output error }
+    events { fromStatus toStatus actor message }
+  }
+}
+"""
+
+
+@pytest.fixture(scope="session")
+async def temporal_address(database_url: str) -> AsyncIterator[str]:
+    """One dev server per database: workflow ids are job numbers, which each database counts
+    from 1, and a Temporal namespace belongs to one database."""
+    async with dev_server() as address:
+        yield address
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(temporal_address: str) -> Client:
+    return await Client.connect(temporal_address)
+
+
+@pytest.fixture
+def temporal_runtime(runtime: Runtime, temporal_address: str, tmp_path: Path) -> Runtime:
+    """The test's runtime, talking to the dev server on a task queue of its own."""
+    settings = runtime.settings.model_copy(
+        update={
+            "temporal_address": temporal_address,
+            "temporal_task_queue": f"jobs-{uuid.uuid4().hex[:8]}",
+            "workspace_root": tmp_path / "workspaces",
+            "outbox_interval_seconds": 0.2,
+        }
+    )
+    jobs = JobService(runtime.session_factory, runtime.bus, TemporalOrchestrator(settings))
+    return replace(runtime, settings=settings, jobs=jobs)
+
+
+@pytest.fixture
+async def control_plane(
+    temporal_client: Client, temporal_runtime: Runtime, tenant: str
+) -> AsyncIterator[None]:
+    async with running_worker(temporal_client, temporal_runtime, outbox_tenant=tenant):
+        yield
+
+
+@pytest.fixture
+async def agent(
+    temporal_client: Client, temporal_runtime: Runtime, tenant: str
+) -> AsyncIterator[AgentIdentity]:
+    settings = temporal_runtime.settings
+    identity = AgentIdentity(
+        tenant=tenant,
+        name=AGENT,
+        hostname="test-host",
+        base_task_queue=settings.temporal_task_queue,
+        workspace_root=settings.workspace_root,
+    )
+    execution = ExecutionService(temporal_runtime.session_factory, temporal_runtime.bus)
+    async with running_agent(temporal_client, execution, identity):
+        yield identity
+
+
+@pytest.fixture
+async def tgql(temporal_runtime: Runtime) -> AsyncIterator[GraphQLClient]:
+    """GraphQL against the API of `temporal_runtime`."""
+    async with serving(create_app(runtime=temporal_runtime)) as http:
+        yield GraphQLClient(http)
+
+
+@pytest.fixture
+def load_workflow(temporal_runtime: Runtime, tenant: str) -> Callable[[str], Awaitable[None]]:
+    async def load(text: str) -> None:
+        definition = parse_workflow(yaml.safe_load(text))
+        await save_workflows(
+            temporal_runtime.session_factory, tenant=tenant, definitions=[definition]
+        )
+
+    return load
+
+
+async def job_state(gql: GraphQLClient, number: int) -> dict[str, Any]:
+    job: dict[str, Any] = (await gql.execute(JOB, number=number))["job"]
+    return job
+
+
+async def wait_for(
+    gql: GraphQLClient,
+    number: int,
+    ready: Callable[[dict[str, Any]], bool],
+    *,
+    within: float = 20.0,
+) -> dict[str, Any]:
+    """Poll the job through the API until `ready(job)`; fail with the last state seen."""
+    job: dict[str, Any] = {}
+    try:
+        async with asyncio.timeout(within):
+            while not ready(job := await job_state(gql, number)):  # noqa: ASYNC110 - polls the API
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        pytest.fail(f"job #{number} never got there: {job}")
+    return job
+
+
+def status_is(*statuses: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda job: job["status"] in statuses

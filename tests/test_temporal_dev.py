@@ -1,0 +1,65 @@
+"""`jobmonitor dev`: one command brings up everything, runs a job, and Ctrl-C stops it all."""
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import httpx
+
+from server.temporal.dev_server import free_port
+
+from .conftest import GraphQLClient
+from .temporal_support import status_is, wait_for
+from .test_temporal_jobs import dispatch
+
+JOBMONITOR = str(Path(sys.executable).parent / "jobmonitor")
+WORKFLOWS = "{ workflows(first: 20) { edges { node { slug } } } }"
+
+
+async def _until_healthy(http: httpx.AsyncClient, process: asyncio.subprocess.Process) -> None:
+    async with asyncio.timeout(60):
+        while True:
+            assert process.returncode is None, "jobmonitor dev exited early"
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+
+
+async def test_dev_runs_the_whole_system_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JOBMONITOR_")}
+    process = await asyncio.create_subprocess_exec(
+        JOBMONITOR,
+        "dev",
+        "--port",
+        str(port),
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            await _until_healthy(http, process)
+            gql = GraphQLClient(http)
+
+            edges = (await gql.execute(WORKFLOWS))["workflows"]["edges"]
+            assert {"hello", "wait-for-approval"} <= {edge["node"]["slug"] for edge in edges}
+            number = (await dispatch(gql, workflow="hello", input={"name": "dev"}))["job"]["number"]
+            job = await wait_for(gql, number, status_is("COMPLETED", "FAILED"), within=30)
+            assert job["status"] == "COMPLETED"
+            assert job["output"] == {"greeted": "dev"}
+            assert job["agent"]["name"] == "local-agent"
+
+        process.send_signal(signal.SIGINT)
+        async with asyncio.timeout(30):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

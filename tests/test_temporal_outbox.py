@@ -1,0 +1,79 @@
+"""Dispatch survives a Temporal outage: the job waits in the outbox and runs once, later."""
+
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from server.app import create_app
+from server.runtime import Runtime
+from server.services.execution import ExecutionService
+from server.services.jobs import JobService
+from server.temporal.agent import AgentIdentity, running_agent
+from server.temporal.dev_server import dev_server, free_port
+from server.temporal.orchestrator import TemporalOrchestrator
+from server.temporal.worker import running_worker
+from server.workflows.definition import parse_workflow
+from server.workflows.store import save_workflows
+
+from .conftest import GraphQLClient, serving
+from .temporal_support import status_is, wait_for
+from .test_temporal_jobs import dispatch
+
+QUICK = parse_workflow({"slug": "quick", "steps": [{"name": "only", "run": "echo hi"}]})
+
+
+def runtime_for(runtime: Runtime, address: str, workspaces: Path) -> Runtime:
+    settings = runtime.settings.model_copy(
+        update={
+            "temporal_address": address,
+            "temporal_task_queue": f"jobs-{uuid.uuid4().hex[:8]}",
+            "workspace_root": workspaces,
+            "outbox_interval_seconds": 0.2,
+        }
+    )
+    jobs = JobService(runtime.session_factory, runtime.bus, TemporalOrchestrator(settings))
+    return replace(runtime, settings=settings, jobs=jobs)
+
+
+async def test_a_job_dispatched_while_temporal_is_down_runs_once_when_it_is_back(
+    runtime: Runtime, tenant: str, tmp_path: Path
+) -> None:
+    # Given an API whose Temporal is not running
+    port = free_port()
+    api = runtime_for(runtime, f"127.0.0.1:{port}", tmp_path)
+    await save_workflows(api.session_factory, tenant=tenant, definitions=[QUICK])
+    async with serving(create_app(runtime=api)) as http:
+        gql = GraphQLClient(http)
+
+        # When a job is dispatched
+        payload = await dispatch(gql, workflow="quick")
+
+        # Then it is stored, PENDING, with no workflow yet
+        assert payload["errors"] == []
+        assert payload["job"]["status"] == "PENDING"
+        assert payload["job"]["temporalWorkflowId"] is None
+        number = payload["job"]["number"]
+        assert await api.jobs.outbox.deliver_pending(tenant=tenant) == 0
+
+        # And when Temporal comes up, with a worker and an agent
+        async with dev_server(port=port) as address:
+            client = await Client.connect(address)
+            queue = api.settings.temporal_task_queue
+            identity = AgentIdentity(tenant, "agent-1", None, queue, tmp_path)
+            execution = ExecutionService(api.session_factory, api.bus)
+            async with (
+                running_worker(client, api, outbox_tenant=tenant),
+                running_agent(client, execution, identity),
+            ):
+                # Then the job runs, exactly once
+                job = await wait_for(gql, number, status_is("COMPLETED", "FAILED"))
+                assert job["status"] == "COMPLETED"
+                assert job["temporalWorkflowId"] == f"pipeline-job-{number}"
+                assert await api.jobs.outbox.deliver_pending(tenant=tenant) == 0
+                assert await api.jobs.outbox.deliver(number)
+                moves = [event["toStatus"] for event in job["events"]]
+                assert moves == ["PENDING", "RUNNING", "COMPLETED"]
+                described = await client.get_workflow_handle(f"pipeline-job-{number}").describe()
+                assert described.status == WorkflowExecutionStatus.COMPLETED

@@ -1,0 +1,87 @@
+"""The timeline of jobs run by the real job workflow, its worker and an agent."""
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from server.app import create_app
+from server.runtime import Runtime
+
+from .conftest import GraphQLClient, serving
+from .temporal_support import AGENT, status_is, wait_for
+from .timeline_fixtures import with_timeline
+
+pytestmark = pytest.mark.usefixtures("control_plane", "agent")
+
+DISPATCH = """
+mutation Dispatch($input: DispatchJobInput!) {
+  dispatchJob(input: $input) { job { number } errors { message } }
+}
+"""
+TIMELINE = """
+query Job($number: Int!) {
+  job(number: $number) {
+    status
+    timeline {
+      available status eventCount sizeBytes shortRunId headline statusMismatch
+      phases { name activityCount durationMs entries { name status attempt workflow agent } }
+    }
+  }
+}
+"""
+RETRIED = """
+slug: retried
+steps:
+  - name: flaky
+    run: test -e "$JOB_WORKSPACE/.tried" || { touch "$JOB_WORKSPACE/.tried"; exit 1; }
+    retries: 1
+    backoff_seconds: 0.05
+  - name: report
+    run: echo done
+"""
+
+
+async def test_a_finished_job_shows_its_four_phases_and_steps(
+    temporal_runtime: Runtime, load_workflow: Any
+) -> None:
+    # given a job of two steps, the first one retried, run to its end
+    await load_workflow(RETRIED)
+    runtime = with_timeline(temporal_runtime, timeline_open_ttl=0.05)
+    async with serving(create_app(runtime=runtime)) as http:
+        gql = GraphQLClient(http)
+        payload = (await gql.execute(DISPATCH, input={"workflow": "retried"}))["dispatchJob"]
+        number = payload["job"]["number"]
+        await wait_for(gql, number, status_is("COMPLETED", "FAILED"))
+        # when its timeline is read
+        job = await wait_for_timeline(gql, number)
+        timeline = job["timeline"]
+    # then it shows the workflow's end and the four phases, a step runner entry per step
+    assert job["status"] == "COMPLETED"
+    assert timeline["available"] is True
+    assert timeline["statusMismatch"] is None
+    assert timeline["headline"] == (
+        f"Job: COMPLETED | {timeline['eventCount']} events | "
+        f"{timeline['sizeBytes'] / 1024:.1f} KB | {timeline['shortRunId']}"
+    )
+    phases = {phase["name"]: phase for phase in timeline["phases"]}
+    assert [(name, phase["activityCount"]) for name, phase in phases.items()] == [
+        ("Init", 1),
+        ("Agent Setup", 1),
+        ("Execution", 2),
+        ("Teardown", 1),
+    ]
+    assert [
+        (entry["status"], entry["attempt"], entry["workflow"], entry["agent"])
+        for entry in phases["Execution"]["entries"]
+    ] == [("COMPLETED", 2, "retried", AGENT), ("COMPLETED", 1, "retried", AGENT)]
+
+
+async def wait_for_timeline(gql: GraphQLClient, number: int) -> dict[str, Any]:
+    """Visibility is eventually consistent: read until it shows the run completed."""
+    async with asyncio.timeout(10):
+        while True:
+            job: dict[str, Any] = (await gql.execute(TIMELINE, number=number))["job"]
+            if job["timeline"]["status"] == "COMPLETED":
+                return job
+            await asyncio.sleep(0.05)
