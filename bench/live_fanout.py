@@ -22,10 +22,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -109,13 +110,14 @@ async def serve(database_url: str) -> AsyncIterator[Server]:
         "--port",
         str(port),
         env=env,
-        stderr=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
     )
     server = Server(port, process)
     try:
         async with httpx.AsyncClient(base_url=server.url) as http:
             for _ in range(300):
+                if process.returncode is not None:
+                    raise RuntimeError(f"jobmonitor serve exited with {process.returncode}")
                 try:
                     if (await http.get("/healthz")).status_code == 200:
                         break
@@ -175,6 +177,10 @@ async def prepare(database_url: str, jobs: int) -> list[int]:
         await runtime.close()
 
 
+Write = Callable[[int], Awaitable[None]]
+"""Cancels one job: the status change being fanned out."""
+
+
 async def cancel(http: httpx.AsyncClient, number: int) -> None:
     body = {"query": CANCEL, "variables": {"id": to_base64("Job", number)}}
     response = await http.post("/graphql", json=body)
@@ -206,12 +212,14 @@ async def latency(
     return report
 
 
-async def throughput(server: Server, jobs: list[int], count: int, rates: list[int]) -> None:
+async def throughput(
+    server: Server, count: int, rates: list[int], jobs: list[int], write: Write
+) -> None:
+    """Changes at rising rates for a few seconds each, until delivery falls behind."""
     seconds = 4
-    async with (
-        subscribers(server, count) as clients,
-        httpx.AsyncClient(base_url=server.url, limits=httpx.Limits(max_connections=16)) as http,
-    ):
+    async with subscribers(server, count) as clients:
+        await write(jobs.pop())
+        await asyncio.sleep(2)
         await clients.report()
         for rate in rates:
             total = rate * seconds
@@ -219,12 +227,11 @@ async def throughput(server: Server, jobs: list[int], count: int, rates: list[in
                 print(f"  {rate:>4}/s: not enough jobs left")
                 return
             started = time.perf_counter()
-            pending = set()
+            writes = []
             for index in range(total):
-                due = started + index / rate
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                pending.add(asyncio.create_task(cancel(http, jobs.pop())))
-            await asyncio.gather(*pending)
+                await asyncio.sleep(max(0.0, started + index / rate - time.perf_counter()))
+                writes.append(asyncio.create_task(write(jobs.pop())))
+            await asyncio.gather(*writes)
             achieved = total / (time.perf_counter() - started)
             await asyncio.sleep(2)
             report = await clients.report()
@@ -236,6 +243,10 @@ async def throughput(server: Server, jobs: list[int], count: int, rates: list[in
             )
             if not kept_up:
                 return
+
+
+async def worker_cancel(runtime: Runtime, number: int) -> None:
+    await runtime.jobs.cancel(tenant=TENANT, number=number, actor="bench")
 
 
 def show(title: str, report: dict[str, Any]) -> None:
@@ -255,17 +266,18 @@ async def on_sqlite(counts: list[int], events: int, rates: list[int]) -> None:
             print("SQLite, one process (in-process bus):")
             for count in counts:
                 show(f"{count} subscribers", await latency(server, server, count, jobs, events))
-            print("sustained status changes fanned out to 1000 subscribers:")
-            await throughput(server, jobs, 1000, rates)
+            print("sustained changes to 1000 subscribers, written through the API itself:")
+            async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+                await throughput(server, 1000, rates, jobs, partial(cancel, http))
 
 
-async def on_postgres(count: int, events: int) -> None:
+async def on_postgres(count: int, events: int, rates: list[int]) -> None:
     name = f"jobmonitor_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(POSTGRES)
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
         url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-        jobs = await prepare(url, (events + 1) * 2)
+        jobs = await prepare(url, (events + 1) * 2 + sum(rates) * 4 + 1)
         async with serve(url) as first, serve(url) as second:
             print(f"PostgreSQL, two replicas (LISTEN/NOTIFY), {count} subscribers:")
             same = await latency(first, first, count, jobs, events)
@@ -276,6 +288,12 @@ async def on_postgres(count: int, events: int) -> None:
                 f"  added by the second replica: p50 {other['p50'] - same['p50']:+.1f} ms, "
                 f"p99 {other['p99'] - same['p99']:+.1f} ms"
             )
+            print("sustained changes to 1000 subscribers, written by another process (a worker):")
+            worker = Runtime.from_settings(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
+            try:
+                await throughput(first, 1000, rates, jobs, partial(worker_cancel, worker))
+            finally:
+                await worker.close()
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
@@ -292,7 +310,7 @@ async def main() -> None:
     rates = [int(rate) for rate in args.rates.split(",")]
     await on_sqlite(counts, args.events, rates)
     if not args.skip_postgres:
-        await on_postgres(1000, args.events)
+        await on_postgres(1000, args.events, rates)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ class Context(BaseContext):
             runtime=runtime,
             principal=principal,
             loaders=Loaders.for_request(
-                runtime.session_factory, tenant=principal.tenant, timeline=runtime.timeline
+                runtime.read_session_factory, tenant=principal.tenant, timeline=runtime.timeline
             ),
             request_id=request_id,
         )
@@ -50,7 +50,7 @@ class Context(BaseContext):
     def renew_loaders(self) -> None:
         """A subscription lives across many events: each event reads the rows afresh."""
         self.loaders = Loaders.for_request(
-            self.runtime.session_factory, tenant=self.tenant, timeline=self.runtime.timeline
+            self.runtime.read_session_factory, tenant=self.tenant, timeline=self.runtime.timeline
         )
 
 

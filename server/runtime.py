@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dataloaders.temporal import TimelineSources
-from server.db.engine import create_engine, create_session_factory
+from server.db.engine import create_engine, create_read_session_factory, create_session_factory
 from server.events import EventBus
 from server.events.factory import create_bus
 from server.live.hub import LiveHub
@@ -19,6 +19,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+    read_session_factory: async_sessionmaker[AsyncSession]
     bus: EventBus
     jobs: JobService
     live: LiveHub
@@ -34,6 +35,7 @@ class Runtime:
             settings=settings,
             engine=engine,
             session_factory=session_factory,
+            read_session_factory=create_read_session_factory(engine),
             bus=bus,
             jobs=JobService(session_factory, bus, create_orchestrator(settings)),
             live=LiveHub(

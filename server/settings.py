@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     temporal_lookup_timeout: float = Field(
         default=1.0,
         gt=0,
-        description="Longest a timeline waits on Temporal before it answers 'Temporal unreachable'.",
+        description="Longest a timeline waits on Temporal before answering 'Temporal unreachable'.",
     )
     temporal_visibility_rate: float = Field(
         default=5.0,

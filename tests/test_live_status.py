@@ -116,3 +116,23 @@ async def _sequences(runtime: Runtime, tenant: str) -> list[int]:
             .order_by(JobEvent.sequence)
         )
         return list(rows)
+
+
+async def test_concurrent_writers_never_make_a_subscriber_skip_an_event(
+    live_server: LiveServer, runtime: Runtime, tenant: str, protocol: str
+) -> None:
+    # given a live subscriber (no replay: every event must come from the shared tail)
+    await given_workflows(runtime, tenant)
+    async with graphql_ws(live_server.ws_url, protocol) as client:
+        await client.subscribe("s", STATUS_CHANGED)
+        await streams_registered(runtime)
+
+        # when eight writers change jobs at the same time
+        async with asyncio.TaskGroup() as writers:
+            for _ in range(8):
+                writers.create_task(_keep_changing(runtime, tenant, count=6))
+        expected = await _sequences(runtime, tenant)
+        received = [(await client.next("s"))["jobStatusChanged"]["sequence"] for _ in expected]
+
+    # then it saw every event once, in sequence order (commit order is sequence order)
+    assert received == expected

@@ -18,7 +18,7 @@ from .test_temporal_jobs import Loader, dispatch
 
 pytestmark = pytest.mark.usefixtures("control_plane", "agent")
 
-ACT = """
+CANCEL = """
 mutation Act($id: ID!) {
   cancelJob(id: $id) { job { status } errors { code message } }
 }
@@ -107,7 +107,7 @@ async def test_cancelling_a_running_step_kills_its_process(
     assert alive(pid)
 
     # When it is cancelled
-    payload = await act(tgql, ACT, number)
+    payload = await act(tgql, CANCEL, number)
 
     # Then the job is CANCELLED, the process is gone, and teardown ran
     assert payload == {"job": {"status": "CANCELLED"}, "errors": []}
@@ -126,7 +126,7 @@ async def test_a_job_without_a_workflow_is_cancelled_in_the_database(
         temporal_runtime.session_factory, tenant, [{"status": "RUNNING"}, {"status": "PENDING"}]
     )
 
-    payload = await act(tgql, ACT, world.jobs[0].number)
+    payload = await act(tgql, CANCEL, world.jobs[0].number)
     data = await tgql.execute(CANCEL_MANY, filter={"status": ["PENDING"]})
 
     assert payload["job"] == {"status": "CANCELLED"}
@@ -142,7 +142,7 @@ async def test_a_finished_job_cannot_be_cancelled(
     number = (await dispatch(tgql, workflow="two-slow"))["job"]["number"]
     await wait_for(tgql, number, status_is("COMPLETED"))
 
-    payload = await act(tgql, ACT, number)
+    payload = await act(tgql, CANCEL, number)
 
     [error] = payload["errors"]
     assert error["code"] == "INVALID_TRANSITION"

@@ -18,7 +18,9 @@ from server.workflows.definition import parse_workflow
 from server.workflows.store import save_workflows
 
 from .conftest import GraphQLClient, serving
-from .temporal_support import status_is, wait_for
+from .factories import build_world
+from .temporal_support import job_state, status_is, wait_for
+from .test_temporal_actions import CANCEL, PAUSE, act
 from .test_temporal_jobs import dispatch
 
 QUICK = parse_workflow({"slug": "quick", "steps": [{"name": "only", "run": "echo hi"}]})
@@ -77,3 +79,47 @@ async def test_a_job_dispatched_while_temporal_is_down_runs_once_when_it_is_back
                 assert moves == ["PENDING", "RUNNING", "COMPLETED"]
                 described = await client.get_workflow_handle(f"pipeline-job-{number}").describe()
                 assert described.status == WorkflowExecutionStatus.COMPLETED
+
+
+async def test_without_temporal_dispatch_waits_and_cancel_works_in_the_database(
+    gql: GraphQLClient, runtime: Runtime, tenant: str
+) -> None:
+    # Given an API with no Temporal address configured
+    assert runtime.settings.temporal_address is None
+    await save_workflows(runtime.session_factory, tenant=tenant, definitions=[QUICK])
+
+    # When a job is dispatched and then cancelled
+    payload = await dispatch(gql, workflow="quick")
+    number = payload["job"]["number"]
+    cancelled = await act(gql, CANCEL, number)
+
+    # Then the job was stored with no workflow, and the cancellation is recorded and explained
+    assert payload["errors"] == []
+    assert payload["job"]["temporalWorkflowId"] is None
+    assert cancelled == {"job": {"status": "CANCELLED"}, "errors": []}
+    job = await job_state(gql, number)
+    assert "no workflow in Temporal" in job["events"][-1]["message"]
+    # and the outbox will not start it later
+    assert await runtime.jobs.outbox.deliver(number)
+
+
+async def test_actions_on_a_workflow_answer_unavailable_while_temporal_is_down(
+    runtime: Runtime, tenant: str, tmp_path: Path
+) -> None:
+    api = runtime_for(runtime, f"127.0.0.1:{free_port()}", tmp_path)
+    world = await build_world(
+        api.session_factory, tenant, [{"status": "RUNNING", "temporal_workflow_id": "pipeline-x"}]
+    )
+    number = world.jobs[0].number
+    async with serving(create_app(runtime=api)) as http:
+        gql = GraphQLClient(http)
+
+        paused = await act(gql, PAUSE, number)
+        cancelled = await act(gql, CANCEL, number)
+
+        for payload in (paused, cancelled):
+            assert payload["job"] is None
+            assert [error["code"] for error in payload["errors"]] == ["ORCHESTRATOR_UNAVAILABLE"]
+        job = await job_state(gql, number)
+        assert job["status"] == "RUNNING"
+        assert [event["toStatus"] for event in job["events"]] == []

@@ -1,11 +1,13 @@
 """Job.timeline over GraphQL against a real dev server, counting the Temporal calls made."""
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
 from temporalio.client import Client
 
+from dataloaders.temporal import NOT_FOUND, Lookup
 from server.app import create_app
 from server.db.models import pipeline_id
 from server.domain.enums import JobStatus
@@ -261,3 +263,44 @@ async def test_a_running_job_is_never_served_older_than_the_ttl(
     # then the second read is served from the caches, the third reads Temporal again
     assert sorted(within) == sorted([LIST, HISTORY, DESCRIBE])
     assert sorted(rpcs.calls[len(within) :]) == sorted([LIST, HISTORY, DESCRIBE])
+
+
+async def test_requests_for_different_jobs_within_the_window_share_one_call(
+    runtime: Runtime, tenant: str, closed_runs: list[str], temporal_address: str
+) -> None:
+    # given two jobs, and a batching window wide enough for this busy machine
+    shared = with_timeline(runtime, temporal_address=temporal_address, temporal_batch_window=0.1)
+    first, second = await jobs_of(shared, tenant, closed_runs[:2], JobStatus.COMPLETED)
+    assert shared.timeline is not None
+    async with serving(create_app(runtime=shared)) as http:
+        gql = GraphQLClient(http)
+        with recording_rpcs(await shared.timeline.gateway.client()) as rpcs:
+            # when two requests, one for each job, come at once
+            jobs = await asyncio.gather(
+                gql.execute(JOB_TIMELINE, number=first), gql.execute(JOB_TIMELINE, number=second)
+            )
+    # then one visibility call answered both
+    assert [job["job"]["timeline"]["status"] for job in jobs] == ["COMPLETED", "COMPLETED"]
+    assert rpcs.count(LIST) == 1
+
+
+async def test_visibility_calls_keep_to_the_rate_budget(
+    runtime: Runtime, temporal_address: str
+) -> None:
+    # given a budget of 5 calls a second (2 at once), and lookups of new ids every 20 ms
+    budgeted = with_timeline(runtime, temporal_address=temporal_address, temporal_visibility_rate=5)
+    assert budgeted.timeline is not None
+    summaries = budgeted.timeline.summaries
+    with recording_rpcs(await budgeted.timeline.gateway.client()) as rpcs:
+
+        async def lookup_later(delay: float) -> dict[str, Lookup | BaseException]:
+            await asyncio.sleep(delay)
+            return await summaries.lookup([pipeline_id(unique_number())])
+
+        started = time.monotonic()
+        answers = await asyncio.gather(*(lookup_later(0.02 * i) for i in range(20)))
+        elapsed = time.monotonic() - started
+    # then every lookup is answered, by at most the calls the budget allows in that time
+    assert all(list(answer.values()) == [NOT_FOUND] for answer in answers)
+    assert rpcs.count(LIST) <= 2 + 5 * elapsed
+    assert rpcs.count(LIST) < 20

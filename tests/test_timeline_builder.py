@@ -4,7 +4,8 @@ import asyncio
 import itertools
 from datetime import UTC, datetime
 
-from temporalio.client import WorkflowHandle
+import pytest
+from temporalio.client import WorkflowFailureError, WorkflowHandle
 
 from server.timeline.activities import ActivityState
 from server.timeline.names import PHASES
@@ -128,3 +129,27 @@ async def _wait_for_heartbeat(handle: WorkflowHandle[object, str]) -> None:
             if any(info.HasField("last_heartbeat_time") for info in pending):
                 return
             await asyncio.sleep(0.05)
+
+
+async def test_a_cancelled_job_ends_its_step_when_the_workflow_ends(probe: Probe) -> None:
+    # given a job cancelled while its step runs
+    handle = await probe.start(["block"])
+    number = int(handle.id.rsplit("-", 1)[1])
+    try:
+        await _wait_for_heartbeat(handle)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+    finally:
+        probe.activities.released.add(number)
+    # then its step ended, cancelled, when the workflow did, and Teardown still ran
+    phases = by_name(await phases_of(handle))
+    cancelled = phases["Execution"].entries[0]
+    assert cancelled.state is ActivityState.CANCELLED
+    assert cancelled.completed_at is not None
+    assert phases["Execution"].completed_at == cancelled.completed_at
+    assert phases["Teardown"].activity_count == 1
+    described = await handle.describe()
+    assert RunSummary.from_info(described.raw_description.workflow_execution_info).status == (
+        "CANCELLED"
+    )

@@ -94,9 +94,9 @@ async def test_the_command_lists_and_exits_1_while_disagreements_are_left(
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await process.communicate()
-    assert process.returncode == 1, err.decode()
     assert out.decode().splitlines() == [
         f"job #{number} [{pipeline_id(number)}]: portal says running, orchestrator says "
         "COMPLETED -> COMPLETED",
         "1 disagreement(s), 0 repaired",
-    ]
+    ], err.decode()
+    assert process.returncode == 1

@@ -1,14 +1,15 @@
 """A workflow shaped like the job workflow (Init, Agent Setup, one `run_and_monitor` per step,
 Teardown, under the same activity names and contracts) whose steps do what a test scripts:
 `ok`, `flaky` (fails its first attempt), `fail` (fails every attempt) or `block` (heartbeats
-until the test releases it). It makes real histories without an agent or a database."""
+until the test releases it). Cancelled, it tears down and ends CANCELED, as the job workflow
+does. It makes real histories without an agent or a database."""
 
 import asyncio
 from datetime import timedelta
 
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from server.temporal.contracts import AgentClaim, JobPlan, JobRef, Outcome, StepPlan, StepRun
@@ -43,15 +44,19 @@ class TimelineProbe:
                     heartbeat_timeout=timedelta(seconds=10),
                     retry_policy=FAST_RETRY,
                 )
-            except ActivityError:
+            except ActivityError as error:
+                if is_cancelled_exception(error):
+                    await self._teardown(job, "CANCELLED")
+                    raise asyncio.CancelledError from error
                 status = "FAILED"
                 break
-        await workflow.execute_activity(
-            "teardown",
-            Outcome(job.tenant, job.job_number, status),
-            start_to_close_timeout=TIMEOUT,
-        )
+        await self._teardown(job, status)
         return status
+
+    async def _teardown(self, job: JobRef, status: str) -> None:
+        await workflow.execute_activity(
+            "teardown", Outcome(job.tenant, job.job_number, status), start_to_close_timeout=TIMEOUT
+        )
 
 
 class ProbeActivities:

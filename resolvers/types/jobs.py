@@ -4,6 +4,7 @@ They refer to each other at run time (a job's workflow, a workflow's jobs), so t
 module. Plain fields are copied from the row; relations load through the request's loaders.
 """
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -54,7 +55,6 @@ class Job(relay.Node):
     ticket_url: str | None
     hint: str | None
     input: JSON
-    trigger: JobTrigger | None
     output: JSON | None
     error: str | None
     current_step: int | None
@@ -77,7 +77,6 @@ class Job(relay.Node):
     def build(
         cls, row: models.Job, *, workflow: "Workflow", agent: "Agent | None", now: datetime
     ) -> Self:
-        job_input = row.input or {}
         return cls(
             number=row.number,
             pipeline_id=models.pipeline_id(row.number),
@@ -89,8 +88,7 @@ class Job(relay.Node):
             ticket_key=row.ticket_key,
             ticket_url=row.ticket_url,
             hint=row.hint,
-            input=JSON(job_input),
-            trigger=JobTrigger.from_input(job_input),
+            input=JSON(row.input or {}),
             output=JSON(row.output),
             error=row.error,
             current_step=row.current_step,
@@ -122,6 +120,10 @@ class Job(relay.Node):
         rows = await info.context.loaders.rows.job.load_many(numbers)
         built = iter(await jobs_from_rows(info, [row for row in rows if row is not None]))
         return [next(built) if row is not None else None for row in rows]
+
+    @strawberry.field
+    def trigger(self) -> JobTrigger | None:
+        return JobTrigger.from_input(self.input)
 
     @strawberry.field
     async def steps(self, info: Info) -> list[JobStep]:
@@ -218,9 +220,11 @@ def _duration(row: models.Job, now: datetime) -> float | None:
 async def jobs_from_rows(info: Info, rows: Sequence[models.Job]) -> list[Job]:
     """Jobs with their workflow and agent, loaded for all of them in one batch each."""
     loaders = info.context.loaders.rows
-    workflow_rows = await loaders.workflow.load_many([row.workflow_id for row in rows])
     agent_ids = list({row.agent_id for row in rows if row.agent_id is not None})
-    agent_rows = await loaders.agent.load_many(agent_ids)
+    workflow_rows, agent_rows = await asyncio.gather(
+        loaders.workflow.load_many([row.workflow_id for row in rows]),
+        loaders.agent.load_many(agent_ids),
+    )
     workflows: dict[int, Workflow] = {}
     for workflow_row in workflow_rows:
         if workflow_row is not None:

@@ -87,6 +87,9 @@ class Job(Base):
             "ix_jobs_tenant_workflow_created", "tenant_id", "workflow_id", "created_at", "number"
         ),
         Index("ix_jobs_tenant_agent_created", "tenant_id", "agent_id", "created_at", "number"),
+        # Tab counts of a workflow or agent filter read these without touching the table.
+        Index("ix_jobs_tenant_workflow_status", "tenant_id", "workflow_id", "status"),
+        Index("ix_jobs_tenant_agent_status", "tenant_id", "agent_id", "status"),
         UniqueConstraint("tenant_id", "idempotency_key"),
         # At most one resend of a job, whatever races: the database says no to the second.
         UniqueConstraint("resent_from_number"),

@@ -131,11 +131,6 @@ class CohortRegistry:
         if cohort.key is not None and self._cohorts.get(cohort.key) is cohort:
             del self._cohorts[cohort.key]
 
-    def close(self) -> None:
-        """Stop every cohort (the app is shutting down)."""
-        for cohort in list(self._running):
-            cohort.stop()
-
     def _results(self, request: OperationRequest, context: object) -> Awaitable[AsyncIterator[Any]]:
         return self._schema.stream(
             request.query,

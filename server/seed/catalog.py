@@ -31,11 +31,7 @@ _NAMED_WORKFLOWS: tuple[tuple[str, bool, tuple[str, ...]], ...] = (
     ),
     ("bug-triage", True, ("fetch-ticket", "classify", "find-duplicates", "assign-owner")),
     ("code-review", False, ("checkout", "static-analysis", "review-diff", "post-comments")),
-    (
-        "dependency-upgrade",
-        False,
-        ("scan-manifests", "bump-versions", "install", "run-tests", "open-pr"),
-    ),
+    ("dependency-upgrade", False, ("scan-manifests", "bump-versions", "run-tests", "open-pr")),
     ("release-notes", False, ("collect-commits", "draft-notes")),
     ("incident-summary", True, ("collect-timeline", "gather-metrics", "draft-summary")),
     ("qa-regression-sweep", False, ("select-suites", "run-suites", "compare-baseline")),

@@ -17,7 +17,7 @@ from .requests import Request
 
 Row = dict[str, Any]
 
-MAX_LOG_LINES = 6
+MAX_LOG_LINES = 5
 MIN_LOG_LINES = 3
 
 SQL_NULL = null()

@@ -123,23 +123,22 @@ class ExecutionService:
     async def open_gate(self, *, tenant: str, number: int, index: int) -> None:
         """An approval step is reached: the job waits (WAITING) for a person."""
 
-        async def action(work: UnitOfWork) -> None:
+        async def action(work: UnitOfWork) -> str:
             job, step = await _job_step(work.session, tenant, number, index)
             step.status = StepStatus.RUNNING
             step.started_at = datetime.now(UTC)
             job.current_step = index
+            waiting = f"waiting for approval of step {step.name!r}"
             if job.status is JobStatus.RUNNING:
                 await state_machine.transition(
-                    work,
-                    job,
-                    JobStatus.WAITING,
-                    actor=SYSTEM,
-                    message=f"waiting for approval of step {step.name!r}",
+                    work, job, JobStatus.WAITING, actor=SYSTEM, message=waiting
                 )
             else:
                 state_machine.touched(work, job)
+            return waiting
 
-        await self._run(action)
+        waiting = await self._run(action)
+        await self.append_logs(tenant=tenant, number=number, lines=[(LogStream.SYSTEM, waiting)])
 
     async def close_gate(
         self,
@@ -202,7 +201,7 @@ class ExecutionService:
         agent_name: str | None,
     ) -> None:
         """Teardown's record: the output, the final status (unless an action already set one),
-        and the agent back to ONLINE when it has nothing else running."""
+        no step left RUNNING, and the agent back to ONLINE when it has nothing else running."""
 
         async def action(work: UnitOfWork) -> None:
             job = await _job(work.session, tenant, number)
@@ -218,6 +217,7 @@ class ExecutionService:
                 await state_machine.transition(
                     work, job, status, actor=SYSTEM, message=error or status.value.lower()
                 )
+            await _stop_running_steps(work.session, number, reason=error or job.status.value)
             if agent_name is not None:
                 await _release(work.session, tenant, agent_name, number)
 
@@ -316,6 +316,18 @@ async def _job_output(session: AsyncSession, job: Job, agent_name: str | None) -
             return output
     workflow = await session.get_one(Workflow, job.workflow_id)
     return f"Workflow {workflow.slug} completed on {agent_name or 'no agent'}"
+
+
+async def _stop_running_steps(session: AsyncSession, number: int, *, reason: str) -> None:
+    """A step whose attempt timed out may still be RUNNING when the job ends: it failed.
+    (The agent's own record of that attempt, if it comes later, says more.)"""
+    statement = select(JobStep).where(
+        JobStep.job_number == number, JobStep.status == StepStatus.RUNNING
+    )
+    for step in await session.scalars(statement):
+        step.status = StepStatus.FAILED
+        step.completed_at = datetime.now(UTC)
+        step.error = step.error or reason
 
 
 async def _release(session: AsyncSession, tenant: str, agent_name: str, number: int) -> None:

@@ -158,6 +158,15 @@ class JobWorkflow:
             raise _Rejected
 
     async def _teardown(self, plan: JobPlan | None, outcome: Outcome) -> None:
+        """Teardown always completes: a cancellation that lands during it (the job was
+        cancelled as it ended) interrupts the first try, not the second."""
+        try:
+            await self._teardown_once(plan, outcome)
+        except asyncio.CancelledError:
+            await self._teardown_once(plan, outcome)
+            raise
+
+    async def _teardown_once(self, plan: JobPlan | None, outcome: Outcome) -> None:
         """On the agent (it cleans the workspace), or here if there is no agent or it is gone."""
         if plan is not None and plan.agent_task_queue is not None and outcome.workspace:
             try:

@@ -2,7 +2,9 @@
 
 A retried activity leaves a single scheduled event and, only once its last attempt ends, a
 started event: the attempt in flight is known from DescribeWorkflowExecution's pending
-activities, which `with_pending` folds in.
+activities, which `with_pending` folds in. An activity the workflow stopped waiting for (it
+was cancelled without waiting for the cancellation, or the run was terminated) has no closing
+event: it ends when the run ends.
 """
 
 from collections.abc import Iterable
@@ -23,6 +25,8 @@ class ActivityState(StrEnum):
     FAILED = "FAILED"
     TIMED_OUT = "TIMED_OUT"
     CANCELLED = "CANCELLED"
+    ABANDONED = "ABANDONED"
+    """Still open when the run ended, with no cancellation asked for (e.g. terminated)."""
 
 
 _CLOSING_EVENTS = {
@@ -30,6 +34,14 @@ _CLOSING_EVENTS = {
     EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: ActivityState.FAILED,
     EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: ActivityState.TIMED_OUT,
     EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: ActivityState.CANCELLED,
+}
+_RUN_ENDING_EVENTS = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
 }
 _IN_FLIGHT = {
     PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
@@ -57,6 +69,8 @@ class ActivityRecord:
 def activity_records(events: Iterable[HistoryEvent]) -> list[ActivityRecord]:
     """One record per scheduled activity, in the order they were scheduled."""
     records: dict[int, ActivityRecord] = {}
+    cancel_requested: set[int] = set()
+    run_ended: datetime | None = None
     for event in events:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             scheduled = event.activity_task_scheduled_event_attributes
@@ -85,7 +99,29 @@ def activity_records(events: Iterable[HistoryEvent]) -> list[ActivityRecord]:
                     state=_CLOSING_EVENTS[event.event_type],
                     closed_at=_time(event.event_time),
                 )
-    return list(records.values())
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
+            cancel_requested.add(
+                event.activity_task_cancel_requested_event_attributes.scheduled_event_id
+            )
+        elif event.event_type in _RUN_ENDING_EVENTS:
+            run_ended = _time(event.event_time)
+    return [
+        _ended_with_run(record, run_ended, cancel_requested) if record.open else record
+        for record in records.values()
+    ]
+
+
+def _ended_with_run(
+    record: ActivityRecord, run_ended: datetime | None, cancel_requested: set[int]
+) -> ActivityRecord:
+    if run_ended is None:
+        return record
+    cancelled = record.scheduled_event_id in cancel_requested
+    return replace(
+        record,
+        state=ActivityState.CANCELLED if cancelled else ActivityState.ABANDONED,
+        closed_at=run_ended,
+    )
 
 
 def with_pending(

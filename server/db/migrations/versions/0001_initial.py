@@ -180,6 +180,12 @@ def upgrade() -> None:
             ["tenant_id", "workflow_id", "created_at", "number"],
             unique=False,
         )
+        batch_op.create_index(
+            "ix_jobs_tenant_workflow_status", ["tenant_id", "workflow_id", "status"], unique=False
+        )
+        batch_op.create_index(
+            "ix_jobs_tenant_agent_status", ["tenant_id", "agent_id", "status"], unique=False
+        )
     if op.get_bind().dialect.name == "postgresql":
         # Ticket search is a case-insensitive substring match: trigrams serve it at any size.
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -332,6 +338,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_jobs_ticket_key_trgm")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_index("ix_jobs_tenant_agent_status")
+        batch_op.drop_index("ix_jobs_tenant_workflow_status")
         batch_op.drop_index("ix_jobs_tenant_workflow_created")
         batch_op.drop_index("ix_jobs_tenant_status_created")
         batch_op.drop_index("ix_jobs_tenant_created")
