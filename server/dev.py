@@ -5,19 +5,15 @@ worker, one local agent, the example workflows and the API with GraphiQL. Ctrl-C
 """
 
 import asyncio
-import contextlib
 import logging
-import random
 import socket
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import uvicorn
 
 from server.app import create_app
-from server.domain.dispatch import DispatchRequest
-from server.domain.errors import DomainError
+from server.demo import running_demo
 from server.process import process_runtime
 from server.runtime import Runtime
 from server.services.execution import ExecutionService
@@ -33,19 +29,6 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "workflows"
 TEMPORAL_DB = Path("jobmonitor-temporal.db")
 DEFAULT_TEMPORAL_PORT = 7233
 LOCAL_AGENT = "local-agent"
-DEMO_INTERVAL_SECONDS = 4.0
-# What --demo dispatches: every example, so the page shows every status.
-DEMO_JOBS = (
-    DispatchRequest(workflow="hello", input={"name": "demo"}),
-    DispatchRequest(workflow="slow-steps"),
-    DispatchRequest(workflow="flaky-then-fail"),
-    DispatchRequest(workflow="wait-for-approval"),
-    DispatchRequest(
-        workflow="se-rca-fix",
-        ticket_url="https://tickets.example/browse/OPS-42",
-        input={"ticket_url": "https://tickets.example/browse/OPS-42"},
-    ),
-)
 
 
 def dev_settings() -> Settings:
@@ -86,7 +69,7 @@ async def run_dev(
         execution = ExecutionService(runtime.session_factory, runtime.bus)
         await stack.enter_async_context(running_agent(client, execution, identity))
         if demo:
-            await stack.enter_async_context(_dispatching_demo_jobs(runtime, tenant))
+            await stack.enter_async_context(running_demo(runtime, tenant))
         log.info(
             "Temporal at %s; %d workflows loaded; GraphiQL at http://%s:%d/graphql",
             address,
@@ -109,29 +92,6 @@ async def _serve_api(runtime: Runtime, *, host: str, port: int, stop: asyncio.Ev
     server.should_exit = True
     stopping.cancel()
     await serving
-
-
-@asynccontextmanager
-async def _dispatching_demo_jobs(runtime: Runtime, tenant: str) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-
-    async def until_stopped() -> None:
-        chooser = random.Random(1)
-        while not stop.is_set():
-            request = chooser.choice(DEMO_JOBS)
-            try:
-                await runtime.jobs.dispatch(tenant=tenant, request=request, actor="demo")
-            except DomainError as error:
-                log.warning("demo dispatch of %s failed: %s", request.workflow, error.message)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), DEMO_INTERVAL_SECONDS)
-
-    task = asyncio.create_task(until_stopped())
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
 
 
 def _temporal_port() -> int:

@@ -4,9 +4,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy import text
 from strawberry.relay import to_base64
 
 from server.runtime import Runtime
+from server.settings import EventBusKind, Settings
 from tests.live_helpers import dispatch, given_workflows
 from tests.live_server import LiveServer
 from tests.replica import Replica, replica
@@ -71,3 +73,43 @@ async def test_a_mutation_on_the_other_replica_reaches_subscribers_here(
         updated = (await client.next("u"))["jobUpdated"]
     assert (event["job"]["number"], event["status"]) == (job.number, "CANCELLED")
     assert updated == {"status": "CANCELLED"}
+
+
+async def test_after_the_bus_reconnects_subscribers_read_what_they_missed(
+    database_url: str, live_server: LiveServer, runtime: Runtime, tenant: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the LISTEN connection exists on PostgreSQL only")
+    # given a subscriber of a job, and a change to that job whose notification got lost
+    await given_workflows(runtime, tenant)
+    job = await dispatch(runtime, tenant)
+    async with graphql_ws(live_server.ws_url, PROTOCOLS[0]) as client:
+        await client.subscribe("u", JOB_UPDATED, id=to_base64("Job", job.number))
+        await streams_registered(runtime)
+        await _cancel_without_notifying(database_url, tenant, job.number)
+
+        # when the LISTEN connection drops and the bus reconnects
+        await _drop_listen_connections(runtime)
+
+        # then the subscriber gets the job as it is now
+        assert await client.next("u") == {"jobUpdated": {"status": "CANCELLED"}}
+
+
+async def _cancel_without_notifying(database_url: str, tenant: str, number: int) -> None:
+    settings = Settings(database_url=database_url, event_bus=EventBusKind.MEMORY, _env_file=None)  # type: ignore[call-arg]
+    writer = Runtime.from_settings(settings)
+    try:
+        await writer.jobs.cancel(tenant=tenant, number=number, actor="tests")
+    finally:
+        await writer.close()
+
+
+async def _drop_listen_connections(runtime: Runtime) -> None:
+    async with runtime.engine.connect() as connection:
+        dropped = await connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+            )
+        )
+    assert dropped == 1

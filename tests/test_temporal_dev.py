@@ -1,4 +1,5 @@
-"""`jobmonitor dev`: one command brings up everything, runs a job, and Ctrl-C stops it all."""
+"""`jobmonitor dev`: one command brings up everything, runs a job, and Ctrl-C stops it all;
+`--demo` keeps the page alive."""
 
 import asyncio
 import os
@@ -8,9 +9,12 @@ from pathlib import Path
 
 import httpx
 
+from server.demo import running_demo
+from server.runtime import Runtime
 from server.temporal.dev_server import free_port
 
 from .conftest import GraphQLClient
+from .factories import add_details, build_world
 from .temporal_support import status_is, wait_for
 from .test_temporal_jobs import dispatch
 
@@ -63,3 +67,16 @@ async def test_dev_runs_the_whole_system_and_stops_on_ctrl_c(tmp_path: Path) -> 
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_the_demo_decides_jobs_that_have_waited_a_while(
+    runtime: Runtime, tenant: str, gql: GraphQLClient
+) -> None:
+    world = await build_world(runtime.session_factory, tenant, [{"status": "WAITING"}])
+    number = world.jobs[0].number
+    await add_details(runtime.session_factory, world.jobs[0], steps=0, logs=0)
+
+    async with running_demo(runtime, tenant):
+        job = await wait_for(gql, number, status_is("RUNNING", "FAILED"), within=5)
+
+    assert job["events"][-1]["actor"] == "demo"

@@ -1,6 +1,14 @@
 """Change notices and the bus that carries them to subscribers, after commit."""
 
 from .bus import EventBus, InProcessBus
-from .notices import JobChanged, LogAppended, Notice
+from .notices import Delivery, JobChanged, LogAppended, Notice, Resync
 
-__all__ = ["EventBus", "InProcessBus", "JobChanged", "LogAppended", "Notice"]
+__all__ = [
+    "Delivery",
+    "EventBus",
+    "InProcessBus",
+    "JobChanged",
+    "LogAppended",
+    "Notice",
+    "Resync",
+]

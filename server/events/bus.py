@@ -3,9 +3,9 @@
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from .notices import Notice
+from .notices import Delivery, Notice
 
-Listener = Callable[[Sequence[Notice]], None]
+Listener = Callable[[Sequence[Delivery]], None]
 
 
 class EventBus(Protocol):
@@ -32,7 +32,7 @@ class InProcessBus:
     async def publish(self, notices: Sequence[Notice]) -> None:
         self.deliver(notices)
 
-    def deliver(self, notices: Sequence[Notice]) -> None:
+    def deliver(self, notices: Sequence[Delivery]) -> None:
         if notices:
             for listener in list(self._listeners):
                 listener(notices)

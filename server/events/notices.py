@@ -19,4 +19,11 @@ class LogAppended:
     sequence: int
 
 
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """Notices may have been lost (the bus reconnected): every subscriber reads afresh."""
+
+
 Notice = JobChanged | LogAppended
+Delivery = Notice | Resync
+"""What subscribers of the bus receive: the notices, and now and then a Resync."""

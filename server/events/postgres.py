@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import wire
 from .bus import InProcessBus, Listener
-from .notices import Notice
+from .notices import Notice, Resync
 
 CHANNEL = "jobmonitor_events"
 RECONNECT_SECONDS = 1.0
@@ -35,6 +35,7 @@ class PostgresBus:
         self._connection: asyncpg.Connection | None = None
         self._keeper: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
+        self._listened = False
 
     async def publish(self, notices: Sequence[Notice]) -> None:
         if not notices:
@@ -76,10 +77,14 @@ class PostgresBus:
                 await _close_quietly(connection)
 
     async def _listen(self, connection: asyncpg.Connection) -> None:
-        """Deliver notifications until the connection ends."""
+        """Deliver notifications until the connection ends. After a reconnection, whatever
+        was notified while no connection listened is gone: subscribers are told to resync."""
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _connection: lost.set())
         await connection.add_listener(CHANNEL, self._received)
+        if self._listened:
+            self._local.deliver([Resync()])
+        self._listened = True
         self._connected.set()
         await lost.wait()
 

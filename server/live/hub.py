@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Job, JobEvent
 from server.domain.filters import JobFilter
-from server.events import EventBus, JobChanged, LogAppended, Notice
+from server.events import Delivery, EventBus, JobChanged, LogAppended, Resync
 from server.reads import status_events
 
 from .feeds import Feed, Signal
@@ -153,8 +153,11 @@ class LiveHub:
                 if not watchers:
                     del registry[key]
 
-    def _received(self, notices: Sequence[Notice]) -> None:
+    def _received(self, notices: Sequence[Delivery]) -> None:
         for notice in notices:
+            if isinstance(notice, Resync):
+                self._wake_all()
+                continue
             key = (notice.tenant, notice.job_number)
             if isinstance(notice, LogAppended):
                 _wake(self._logs.get(key))
@@ -163,6 +166,12 @@ class LiveHub:
                 if notice.sequence is not None:
                     _wake(self._tenants.get(notice.tenant))
                     self._tail_due.set()
+
+    def _wake_all(self) -> None:
+        for registry in (self._jobs, self._logs, self._tenants):
+            for signals in registry.values():
+                _wake(signals)
+        self._tail_due.set()
 
     async def _follow(self) -> None:
         """Tail the status events whenever a notice says there are new ones, and every few

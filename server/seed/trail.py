@@ -24,10 +24,12 @@ SQL_NULL = null()
 """For JSON columns: None would be stored as the JSON document `null`."""
 
 _FIRST = itemgetter(0)
+_from_timestamp = datetime.fromtimestamp
+"""Called directly where rows are made by the hundred thousand: a wrapper call costs."""
 
 
 def at(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
+    return _from_timestamp(seconds, UTC)
 
 
 def maybe_at(seconds: float | None) -> datetime | None:
@@ -40,17 +42,14 @@ def step_rows(
     rows = []
     ticket = request.ticket
     for index, (name, run) in enumerate(zip(spec.steps, life.steps, strict=True)):
+        started, completed = run.started, run.completed
         output: Any = SQL_NULL
         error = None
-        if (
-            run.started is not None
-            and run.completed is not None
-            and run.status is StepStatus.COMPLETED
-        ):
-            output = {"result": "ok", "duration_ms": int((run.completed - run.started) * 1000)}
+        if run.status is StepStatus.COMPLETED and started is not None and completed is not None:
+            output = {"result": "ok", "duration_ms": int((completed - started) * 1000)}
         elif run.status is StepStatus.FAILED:
             error = life.error
-        elif run.status is StepStatus.SKIPPED and run.started is not None:
+        elif run.status is StepStatus.SKIPPED and started is not None:
             error = "Interrupted: the job was cancelled"
         rows.append(
             {
@@ -60,8 +59,8 @@ def step_rows(
                 "name": name,
                 "status": run.status,
                 "attempt": run.attempt,
-                "started_at": maybe_at(run.started),
-                "completed_at": maybe_at(run.completed),
+                "started_at": None if started is None else _from_timestamp(started, UTC),
+                "completed_at": None if completed is None else _from_timestamp(completed, UTC),
                 "input": {"ticket_url": ticket.url} if index == 0 and ticket else SQL_NULL,
                 "output": output,
                 "error": error,
@@ -77,7 +76,7 @@ def event_rows(tenant: str, number: int, life: Lifecycle) -> list[Row]:
             "job_number": number,
             "from_status": change.source,
             "to_status": change.target,
-            "at": at(change.at),
+            "at": _from_timestamp(change.at, UTC),
             "actor": change.actor,
             "message": change.message,
         }
@@ -125,7 +124,7 @@ def log_rows(
             "sequence": sequence,
             "stream": stream,
             "message": message,
-            "at": at(seconds),
+            "at": _from_timestamp(seconds, UTC),
         }
         for sequence, (seconds, stream, message) in enumerate(lines, start=1)
     ]

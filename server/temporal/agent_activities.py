@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from server.domain.enums import JobStatus, LogStream
 from server.services.execution import ExecutionService
@@ -19,6 +19,7 @@ from .log_sink import LogSink
 from .step_process import read_output, run_command, step_environment
 
 HEARTBEAT_SECONDS = 1.0
+STEP_FAILED = "StepFailed"
 # The worker enforces a step's timeout by its own clock, a little before the server's.
 TIMEOUT_TOLERANCE = 0.9
 
@@ -65,7 +66,10 @@ class AgentActivities:
             error = await self._run(step, log)
             log.write(LogStream.SYSTEM, f"step {step.step_name} {error or 'completed'}")
         if error is not None:
-            raise ApplicationError(error)
+            # A failing command is the job's business, not the agent's: no traceback in its log.
+            raise ApplicationError(
+                error, type=STEP_FAILED, category=ApplicationErrorCategory.BENIGN
+            )
 
     @activity.defn(name="teardown")
     async def teardown(self, outcome: Outcome) -> None:

@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from server.runtime import Runtime
 from server.services.execution import ExecutionService
@@ -23,9 +22,6 @@ def control_worker(client: Client, runtime: Runtime) -> Worker:
         client,
         task_queue=task_queue,
         workflows=[JobWorkflow],
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules("server")
-        ),
         activities=[
             activities.init_job,
             activities.open_gate,
