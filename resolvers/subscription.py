@@ -1,8 +1,8 @@
 """The Subscription root: thin resolvers over the live streams of `server.live`.
 
 Over the websocket endpoint, subscribers that send the same operation with the same variables
-in the same tenant share one run of these resolvers (see `server.live.cohorts`); `SHARING`
-says when that is allowed.
+in the same tenant (and role) share one run of these resolvers (see `server.live.cohorts`);
+`SHARING` says when that is allowed.
 """
 
 from collections.abc import AsyncGenerator, AsyncIterator

@@ -10,7 +10,13 @@ from websockets.exceptions import InvalidStatus
 
 from server.app import create_app
 from server.runtime import Runtime
-from tests.live_helpers import given_workflows, streams_registered, wait_until
+from tests.live_helpers import (
+    cancel,
+    dispatch,
+    given_workflows,
+    streams_registered,
+    wait_until,
+)
 from tests.live_server import LiveServer, serve
 from tests.ws_client import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, graphql_ws
 
@@ -110,3 +116,25 @@ async def test_stopping_a_subscription_releases_it(
         # the connection itself stays usable
         await client.subscribe("c", COUNTS)
         assert await client.next("c") == {"jobCounts": {"all": 0}}
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_each_operation_on_a_connection_reads_fresh_rows(
+    live_server: LiveServer, runtime: Runtime, tenant: str, protocol: str
+) -> None:
+    # given a connection that already read a job
+    await given_workflows(runtime, tenant)
+    job = await dispatch(runtime, tenant)
+    query = "query($n: Int!) { job(number: $n) { status } }"
+    async with graphql_ws(live_server.ws_url, protocol) as client:
+        await client.subscribe("1", query, n=job.number)
+        before = await client.next("1")
+
+        # when the job changes and the connection reads it again
+        await cancel(runtime, tenant, job.number)
+        await client.subscribe("2", query, n=job.number)
+        after = await client.next("2")
+
+    # then the second read sees the change
+    assert before == {"job": {"status": "PENDING"}}
+    assert after == {"job": {"status": "CANCELLED"}}

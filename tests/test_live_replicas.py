@@ -9,7 +9,7 @@ from strawberry.relay import to_base64
 
 from server.runtime import Runtime
 from server.settings import EventBusKind, Settings
-from tests.live_helpers import dispatch, given_workflows
+from tests.live_helpers import dispatch, given_workflows, streams_registered
 from tests.live_server import LiveServer
 from tests.replica import Replica, replica
 from tests.ws_client import PROTOCOLS, graphql_ws
@@ -54,11 +54,8 @@ async def test_a_mutation_on_the_other_replica_reaches_subscribers_here(
     job = await dispatch(runtime, tenant)
     async with graphql_ws(live_server.ws_url, PROTOCOLS[0]) as client:
         await client.subscribe("t", STATUS)
-        await client.subscribe(
-            "u",
-            "subscription($id: ID!) { jobUpdated(id: $id) { status } }",
-            id=to_base64("Job", job.number),
-        )
+        await client.subscribe("u", JOB_UPDATED, id=to_base64("Job", job.number))
+        await streams_registered(runtime, 2)
 
         # when the other process cancels the job
         async with httpx.AsyncClient(base_url=other_replica.http_url) as http:

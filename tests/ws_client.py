@@ -63,10 +63,12 @@ class GraphQLWebSocket:
 
     async def next(self, operation_id: str) -> dict[str, Any]:
         """The `data` of the next result of `operation_id`; results of other subscriptions
-        that arrive first are kept for them."""
+        that arrive first are kept for them, and their ends are skipped."""
         waiting = self._results.setdefault(operation_id, deque())
         while not waiting:
             message = await self.receive()
+            if message["type"] == "complete" and message["id"] != operation_id:
+                continue
             assert message["type"] in ("next", "data"), message
             self._results.setdefault(message["id"], deque()).append(message["payload"])
         payload = waiting.popleft()

@@ -15,9 +15,8 @@ async def admit(websocket: WebSocket, params: object) -> Admission | None:
     if principal is None:
         return None
     runtime: Runtime = websocket.app.state.runtime
+    request_id = request_id_of(websocket.state)
     return Admission(
-        context=Context.for_principal(
-            runtime, principal, request_id=request_id_of(websocket.state)
-        ),
+        new_context=lambda: Context.for_principal(runtime, principal, request_id=request_id),
         scope=(principal.tenant, principal.role),
     )

@@ -109,7 +109,12 @@ class CohortRegistry:
         return len(self._running), sum(len(cohort) for cohort in self._running)
 
     def subscribe(
-        self, request: OperationRequest, *, context: object, scope: Hashable, subscriber: Subscriber
+        self,
+        request: OperationRequest,
+        *,
+        new_context: Callable[[], object],
+        scope: Hashable,
+        subscriber: Subscriber,
     ) -> Cohort:
         """Join the cohort of this operation, starting one when there is none."""
         sharing = sharing_of(self._policy, request.query, request.operation_name, request.variables)
@@ -121,7 +126,7 @@ class CohortRegistry:
                 self._cohorts[key] = cohort
             self._running.add(cohort)
             cohort.join(subscriber)
-            cohort.start(partial(self._results, request, context))
+            cohort.start(partial(self._results, request, new_context()))
         else:
             cohort.join(subscriber)
         return cohort

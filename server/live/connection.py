@@ -24,9 +24,10 @@ from .dialects import LEGACY_WS, Dialect
 
 @dataclass(frozen=True)
 class Admission:
-    """What `connection_init` established: the execution context and the sharing scope."""
+    """What `connection_init` established: how to make an execution context (a fresh one per
+    operation: its loaders cache rows for that operation only) and the sharing scope."""
 
-    context: object
+    new_context: Callable[[], object]
     scope: Hashable
 
 
@@ -187,7 +188,7 @@ class Connection:
         self._operations[operation_id] = operation
         operation.cohort = self._registry.subscribe(
             request,
-            context=self._admission.context,
+            new_context=self._admission.new_context,
             scope=self._admission.scope,
             subscriber=operation,
         )

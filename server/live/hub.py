@@ -189,9 +189,6 @@ class LiveHub:
 
     async def _tail(self) -> None:
         while True:
-            if not self._groups:
-                self._cursor = await self.read(status_events.latest_sequence)
-                return
             rows = await self.read(
                 partial(status_events.events_after, after=self._cursor, limit=TAIL_PAGE)
             )
