@@ -48,7 +48,7 @@ async def test_a_completed_job_has_four_phases_in_order(probe: Probe) -> None:
         expected = (phase.completed_at - phase.started_at).total_seconds() * 1000
         assert phase.duration_ms == round(expected)
     execution = by_name(phases)["Execution"]
-    assert [entry.name for entry in execution.entries] == ["run_and_monitor"] * 3
+    assert [entry.name for entry in execution.entries] == ["runAndMonitor"] * 3
     assert {(entry.workflow, entry.agent) for entry in execution.entries} == {
         (WORKFLOW_SLUG, AGENT)
     }

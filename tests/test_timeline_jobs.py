@@ -30,6 +30,12 @@ query Job($number: Int!) {
   }
 }
 """
+FAILING = """
+slug: failing-once
+steps:
+  - name: broken
+    run: exit 4
+"""
 RETRIED = """
 slug: retried
 steps:
@@ -75,13 +81,36 @@ async def test_a_finished_job_shows_its_four_phases_and_steps(
         (entry["status"], entry["attempt"], entry["workflow"], entry["agent"])
         for entry in phases["Execution"]["entries"]
     ] == [("COMPLETED", 2, "retried", AGENT), ("COMPLETED", 1, "retried", AGENT)]
+    assert {entry["name"] for entry in phases["Execution"]["entries"]} == {"runAndMonitor"}
 
 
-async def wait_for_timeline(gql: GraphQLClient, number: int) -> dict[str, Any]:
-    """Visibility is eventually consistent: read until it shows the run completed."""
+async def test_a_failed_job_fails_its_workflow_and_both_agree(
+    temporal_runtime: Runtime, load_workflow: Any
+) -> None:
+    # given a job whose only step fails
+    await load_workflow(FAILING)
+    runtime = with_timeline(temporal_runtime, timeline_open_ttl=0.05)
+    async with serving(create_app(runtime=runtime)) as http:
+        gql = GraphQLClient(http)
+        payload = (await gql.execute(DISPATCH, input={"workflow": "failing-once"}))["dispatchJob"]
+        number = payload["job"]["number"]
+        await wait_for(gql, number, status_is("COMPLETED", "FAILED"))
+        # when its timeline is read
+        job = await wait_for_timeline(gql, number, ended_as="FAILED")
+    # then Temporal recorded the failure too, after Teardown ran, and nothing disagrees
+    assert job["status"] == "FAILED"
+    assert job["timeline"]["statusMismatch"] is None
+    phases = {phase["name"]: phase for phase in job["timeline"]["phases"]}
+    assert phases["Teardown"]["activityCount"] == 1
+
+
+async def wait_for_timeline(
+    gql: GraphQLClient, number: int, *, ended_as: str = "COMPLETED"
+) -> dict[str, Any]:
+    """Visibility is eventually consistent: read until it shows the run ended."""
     async with asyncio.timeout(10):
         while True:
             job: dict[str, Any] = (await gql.execute(TIMELINE, number=number))["job"]
-            if job["timeline"]["status"] == "COMPLETED":
+            if job["timeline"]["status"] == ended_as:
                 return job
             await asyncio.sleep(0.05)

@@ -49,7 +49,7 @@ async def test_reconcile_lists_then_repairs_jobs_whose_workflow_ended(
     # then each one it can repair says what it would become, and nothing changed yet
     assert {(f.number, f.mismatch, f.repair, f.outcome) for f in listed} == {
         (completed, "portal says running, orchestrator says COMPLETED", JobStatus.COMPLETED, None),
-        (failed, "portal says running, orchestrator says COMPLETED", JobStatus.FAILED, None),
+        (failed, "portal says running, orchestrator says FAILED", JobStatus.FAILED, None),
         (terminated, "portal says waiting, orchestrator says TERMINATED", JobStatus.FAILED, None),
     }
     # when it repairs them

@@ -1,4 +1,4 @@
-"""A workflow shaped like the job workflow (Init, Agent Setup, one `run_and_monitor` per step,
+"""A workflow shaped like the job workflow (Init, Agent Setup, one `runAndMonitor` per step,
 Teardown, under the same activity names and contracts) whose steps do what a test scripts:
 `ok`, `flaky` (fails its first attempt), `fail` (fails every attempt) or `block` (heartbeats
 until the test releases it). Cancelled, it tears down and ends CANCELED, as the job workflow
@@ -12,7 +12,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
-    from server.temporal.contracts import AgentClaim, JobPlan, JobRef, Outcome, StepPlan, StepRun
+    from server.temporal.contracts import (
+        JOB_FAILED,
+        STEP_ACTIVITY,
+        AgentClaim,
+        JobPlan,
+        JobRef,
+        Outcome,
+        StepPlan,
+        StepRun,
+    )
 
 PROBE_WORKFLOW = "TimelineProbe"
 WORKFLOW_SLUG = "se-rca-fix"
@@ -38,7 +47,7 @@ class TimelineProbe:
         for step in plan.steps:
             try:
                 await workflow.execute_activity(
-                    "run_and_monitor",
+                    STEP_ACTIVITY,
                     StepRun(job.tenant, job.job_number, step.index, step.name, step.run, "/tmp"),
                     start_to_close_timeout=TIMEOUT,
                     heartbeat_timeout=timedelta(seconds=10),
@@ -51,6 +60,8 @@ class TimelineProbe:
                 status = "FAILED"
                 break
         await self._teardown(job, status)
+        if status == "FAILED":
+            raise ApplicationError("a step failed", type=JOB_FAILED, non_retryable=True)
         return status
 
     async def _teardown(self, job: JobRef, status: str) -> None:
@@ -78,7 +89,7 @@ class ProbeActivities:
     async def setup_agent(self, claim: AgentClaim) -> str:
         return "/tmp"
 
-    @activity.defn(name="run_and_monitor")
+    @activity.defn(name=STEP_ACTIVITY)
     async def run_and_monitor(self, step: StepRun) -> None:
         if step.command == "fail" or (step.command == "flaky" and activity.info().attempt == 1):
             raise ApplicationError(f"{step.step_name} failed")

@@ -37,8 +37,11 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 
 
 def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for single-statement reads: in autocommit they send no BEGIN and ROLLBACK,
-    a round trip each on PostgreSQL, around every query a dataloader makes."""
+    """Sessions for single-statement reads. On PostgreSQL they run in autocommit, which spares
+    the BEGIN and ROLLBACK round trips around every query a dataloader makes; SQLite opens no
+    transaction for a lone SELECT anyway."""
+    if engine.dialect.name != "postgresql":
+        return create_session_factory(engine)
     return async_sessionmaker(
         engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
     )

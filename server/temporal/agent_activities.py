@@ -1,4 +1,4 @@
-"""Activities that run on an agent: Agent Setup, `run_and_monitor` for each step, Teardown."""
+"""Activities that run on an agent: Agent Setup, `runAndMonitor` for each step, Teardown."""
 
 import asyncio
 import shutil
@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from server.domain.enums import JobStatus, LogStream
 from server.services.execution import ExecutionService
 
-from .contracts import AgentClaim, Outcome, StepRun
+from .contracts import STEP_ACTIVITY, AgentClaim, Outcome, StepRun
 from .errors import domain_errors_are_final
 from .log_sink import LogSink
 from .step_process import read_output, run_command, step_environment
@@ -49,7 +49,7 @@ class AgentActivities:
         )
         return str(workspace)
 
-    @activity.defn(name="run_and_monitor")
+    @activity.defn(name=STEP_ACTIVITY)
     async def run_and_monitor(self, step: StepRun) -> None:
         """Execution: run one step's command, stream its lines, heartbeat, honour cancellation."""
         attempt = activity.info().attempt

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JOB_WORKFLOW = "JobWorkflow"
+# The activity that runs one step on an agent; the timeline lists one entry per step under it.
+STEP_ACTIVITY = "runAndMonitor"
+# The failure type a job workflow ends with when its job failed.
+JOB_FAILED = "JobFailed"
 
 
 @dataclass(frozen=True)

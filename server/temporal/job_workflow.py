@@ -1,4 +1,4 @@
-"""The job workflow: Init, Agent Setup, Execution (one `run_and_monitor` per step) and Teardown.
+"""The job workflow: Init, Agent Setup, Execution (one `runAndMonitor` per step) and Teardown.
 
 Workflow code runs in Temporal's sandbox: it imports nothing from the server but the plain
 dataclasses in `contracts`, and reaches the database only through activities.
@@ -14,7 +14,9 @@ from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_
 
 with workflow.unsafe.imports_passed_through():
     from server.temporal.contracts import (
+        JOB_FAILED,
         JOB_WORKFLOW,
+        STEP_ACTIVITY,
         AgentClaim,
         Decision,
         GateUpdate,
@@ -61,7 +63,7 @@ class JobWorkflow:
         except ActivityError as error:
             failed = Outcome(job.tenant, job.job_number, "FAILED", error=_why(error))
             await self._teardown(None, failed)
-            return failed.status
+            return _ended(failed)
         if plan.finished:
             return "ALREADY_ENDED"
         outcome = Outcome(job.tenant, job.job_number, "COMPLETED", agent_name=plan.agent_name)
@@ -84,7 +86,7 @@ class JobWorkflow:
             await self._teardown(plan, replace(outcome, status="CANCELLED"))
             raise
         await self._teardown(plan, outcome)
-        return outcome.status
+        return _ended(outcome)
 
     @workflow.signal(name="pause")
     def pause(self, decision: Decision) -> None:
@@ -125,7 +127,7 @@ class JobWorkflow:
     async def _step_activity(self, plan: JobPlan, step: StepPlan, workspace: str) -> None:
         limit = timedelta(seconds=step.timeout_seconds) if step.timeout_seconds else None
         await workflow.execute_activity(
-            "run_and_monitor",
+            STEP_ACTIVITY,
             StepRun(
                 plan.tenant, plan.job_number, step.index, step.name, step.run, workspace, plan.input
             ),
@@ -186,6 +188,16 @@ class JobWorkflow:
         await workflow.execute_activity(
             activity, argument, start_to_close_timeout=CONTROL_TIMEOUT, retry_policy=CONTROL_RETRY
         )
+
+
+def _ended(outcome: Outcome) -> str:
+    """The run ends as the job did, so Temporal's own status tells the truth: a failed job
+    fails its workflow (after Teardown recorded it), a completed one returns COMPLETED."""
+    if outcome.status == "FAILED":
+        raise ApplicationError(
+            outcome.error or "the job failed", type=JOB_FAILED, non_retryable=True
+        )
+    return outcome.status
 
 
 def _why(error: ActivityError) -> str:

@@ -1,10 +1,10 @@
 """When a job's status (ours, the authority) and its workflow's status in Temporal disagree.
 
-The job workflow records the job's end in Teardown and then returns normally whatever the
-outcome, so a COMPLETED workflow goes with a job that completed, failed (a step failed, an
-approval was rejected) or was cancelled before it began. Cancelling a job records CANCELLED at
-once and the workflow follows within moments, so a run still RUNNING only disagrees with an
-ended job once `SETTLE` has passed since the job ended.
+The job workflow ends as the job did: it fails when the job failed, is cancelled with the job,
+and completes when the job completed (or when Init found the job already cancelled before it
+began). Cancelling a job records CANCELLED at once and the workflow follows within moments,
+so a run still RUNNING only disagrees with an ended job once `SETTLE` has passed since the job
+ended.
 """
 
 from datetime import datetime, timedelta
@@ -17,8 +17,8 @@ from .runs import RUNNING, RunSummary
 SETTLE = timedelta(seconds=30)
 
 AGREEING_ENDS: dict[str, frozenset[JobStatus]] = {
-    "COMPLETED": frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}),
-    "FAILED": frozenset({JobStatus.FAILED, JobStatus.CANCELLED}),
+    "COMPLETED": frozenset({JobStatus.COMPLETED, JobStatus.CANCELLED}),
+    "FAILED": frozenset({JobStatus.FAILED}),
     "TIMED_OUT": frozenset({JobStatus.FAILED, JobStatus.CANCELLED}),
     "TERMINATED": frozenset({JobStatus.FAILED, JobStatus.CANCELLED}),
     "CANCELLED": frozenset({JobStatus.CANCELLED}),

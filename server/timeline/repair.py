@@ -10,8 +10,9 @@ _ENDED_BADLY = {"FAILED", "TIMED_OUT", "TERMINATED"}
 def repair_status(run_status: str, result: str | None) -> JobStatus | None:
     """The job's end as the orchestrator recorded it, or None when it cannot tell.
 
-    The job workflow returns the job's status (COMPLETED, FAILED or CANCELLED) when it ends
-    normally, so a COMPLETED run needs its `result` to say which.
+    The job workflow fails with a failed job and is cancelled with a cancelled one; a
+    COMPLETED run returns COMPLETED, or ALREADY_ENDED when Init found the job had ended, so its
+    `result` says which.
     """
     if run_status == RUNNING:
         return None
