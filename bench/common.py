@@ -4,7 +4,6 @@ subprocess on 127.0.0.1, and interleaved timings reported as medians and ratios.
 import argparse
 import contextlib
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from server.db import migrate
 from server.db.engine import create_engine
 from server.db.models import Job
 from server.db.status_counts import rebuild_status_counts
+from server.net import free_port
 from server.runtime import Runtime
 from server.seed import seed_database
 from server.seed.writer import advance_job_numbers
@@ -319,12 +319,6 @@ def _shown(url: URL) -> str:
 
 
 # The server ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.contextmanager

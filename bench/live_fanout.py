@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ from strawberry.relay import to_base64
 from server.db import migrate
 from server.db.models import Workflow
 from server.domain.dispatch import DispatchRequest
+from server.net import free_port
 from server.runtime import Runtime
 from server.settings import Settings
 
@@ -85,13 +85,6 @@ class Subscribers:
         await self.process.stdin.drain()
         result: dict[str, Any] = json.loads(await self.process.stdout.readline())
         return result
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @asynccontextmanager

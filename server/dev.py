@@ -14,13 +14,14 @@ import uvicorn
 
 from server.app import create_app
 from server.demo import running_demo
+from server.net import free_port
 from server.process import process_runtime
 from server.runtime import Runtime
 from server.services.execution import ExecutionService
 from server.settings import AuthMode, Settings
 from server.temporal.agent import AgentIdentity, running_agent
 from server.temporal.client import connect
-from server.temporal.dev_server import dev_server, free_port
+from server.temporal.dev_server import dev_server
 from server.temporal.worker import running_worker
 from server.workflows.store import load_workflow_files
 

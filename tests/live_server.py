@@ -18,8 +18,9 @@ STARTUP_SECONDS = 10
 
 
 @dataclass(frozen=True)
-class LiveServer:
-    app: FastAPI
+class Endpoint:
+    """An API listening on 127.0.0.1."""
+
     port: int
 
     @property
@@ -29,6 +30,11 @@ class LiveServer:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/graphql"
+
+
+@dataclass(frozen=True)
+class LiveServer(Endpoint):
+    app: FastAPI
 
 
 @asynccontextmanager
@@ -48,7 +54,7 @@ async def serve(app: FastAPI) -> AsyncIterator[LiveServer]:
                 if task.done():
                     task.result()
                 await asyncio.sleep(0.01)
-        yield LiveServer(app, port)
+        yield LiveServer(port=port, app=app)
     finally:
         server.should_exit = True
         await task

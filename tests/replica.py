@@ -2,36 +2,29 @@
 
 import asyncio
 import os
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from server.net import free_port
+
+from .live_server import Endpoint
 
 STARTUP_SECONDS = 30
 COMMAND = Path(sys.executable).with_name("jobmonitor")
 
 
-@dataclass(frozen=True)
-class Replica:
-    port: int
-
-    @property
-    def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
+class Replica(Endpoint):
+    """A second API process."""
 
 
 @asynccontextmanager
 async def replica(database_url: str, tenant: str) -> AsyncIterator[Replica]:
     """`jobmonitor serve` in its own process on the same database, auth disabled in `tenant`."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "JOBMONITOR_DATABASE_URL": database_url,
@@ -64,10 +57,3 @@ async def _until_healthy(server: Replica, process: asyncio.subprocess.Process) -
                 pass
             await asyncio.sleep(0.1)
     raise AssertionError(f"jobmonitor serve exited with {process.returncode}")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port

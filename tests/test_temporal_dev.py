@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 
 from server.demo import running_demo
+from server.net import free_port
 from server.runtime import Runtime
-from server.temporal.dev_server import free_port
 
 from .conftest import GraphQLClient
 from .factories import add_details, build_world

@@ -7,11 +7,12 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from server.app import create_app
+from server.net import free_port
 from server.runtime import Runtime
 from server.services.execution import ExecutionService
 from server.services.jobs import JobService
 from server.temporal.agent import AgentIdentity, running_agent
-from server.temporal.dev_server import dev_server, free_port
+from server.temporal.dev_server import dev_server
 from server.temporal.orchestrator import TemporalOrchestrator
 from server.temporal.worker import running_worker
 from server.workflows.definition import parse_workflow

@@ -15,8 +15,9 @@ from temporalio.worker import Worker
 from server.app import create_app
 from server.db.models import pipeline_id
 from server.domain.enums import JobStatus
+from server.net import free_port
 from server.runtime import Runtime
-from server.temporal.dev_server import dev_server, free_port
+from server.temporal.dev_server import dev_server
 
 from .conftest import GraphQLClient, serving
 from .factories import build_world

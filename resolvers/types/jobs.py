@@ -8,10 +8,11 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Self
+from typing import Self, TypeVar
 
 import strawberry
 from strawberry import relay
+from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
 from resolvers.context import Info
@@ -29,6 +30,8 @@ from .events import JobEvent, LogConnection, LogLine, LogLineEdge
 from .filters import JobFilter, domain_filter
 from .steps import JobMetrics, JobStep, JobTrigger
 from .timeline import Timeline
+
+RowT = TypeVar("RowT")
 
 LOG_CURSOR_KIND = "log"
 LOG_PAGE_SIZE = 200
@@ -116,8 +119,7 @@ class Job(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list["Job | None"]:
-        numbers = [_node_key(node_id, "a job") for node_id in node_ids]
-        rows = await info.context.loaders.rows.job.load_many(numbers)
+        rows = await _rows_by_node_id(info.context.loaders.rows.job, node_ids, "a job")
         built = iter(await jobs_from_rows(info, [row for row in rows if row is not None]))
         return [next(built) if row is not None else None for row in rows]
 
@@ -290,7 +292,7 @@ async def job_connection(
 
 @strawberry.type
 class Workflow(relay.Node):
-    id_: strawberry.Private[int]
+    id_: relay.NodeID[int]
     slug: str = strawberry.field(description="Canonical dash-separated id, e.g. 'se-rca-fix'.")
     display_name: str = strawberry.field(description="Title Case display name, e.g. 'SE Rca Fix'.")
     aliases: list[str] = strawberry.field(
@@ -311,15 +313,10 @@ class Workflow(relay.Node):
         )
 
     @classmethod
-    def resolve_id(cls, root: Self, *, info: strawberry.Info) -> str:
-        return str(root.id_)
-
-    @classmethod
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        ids = [_node_key(node_id, "a workflow") for node_id in node_ids]
-        rows = await info.context.loaders.rows.workflow.load_many(ids)
+        rows = await _rows_by_node_id(info.context.loaders.rows.workflow, node_ids, "a workflow")
         return [cls.from_row(row) if row is not None else None for row in rows]
 
     @strawberry.field
@@ -336,7 +333,7 @@ class Workflow(relay.Node):
 
 @strawberry.type
 class Agent(relay.Node):
-    id_: strawberry.Private[int]
+    id_: relay.NodeID[int]
     name: str
     hostname: str | None
     avatar_url: str | None
@@ -355,15 +352,10 @@ class Agent(relay.Node):
         )
 
     @classmethod
-    def resolve_id(cls, root: Self, *, info: strawberry.Info) -> str:
-        return str(root.id_)
-
-    @classmethod
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        ids = [_node_key(node_id, "an agent") for node_id in node_ids]
-        rows = await info.context.loaders.rows.agent.load_many(ids)
+        rows = await _rows_by_node_id(info.context.loaders.rows.agent, node_ids, "an agent")
         return [cls.from_row(row) if row is not None else None for row in rows]
 
     @strawberry.field
@@ -376,6 +368,12 @@ class Agent(relay.Node):
     ) -> JobConnection:
         scoped = replace(domain_filter(filter), agent_ids=(self.id_,))
         return await job_connection(info, scoped, first=first, after=after)
+
+
+async def _rows_by_node_id(
+    loader: DataLoader[int, RowT | None], node_ids: Iterable[str], kind: str
+) -> list[RowT | None]:
+    return await loader.load_many([_node_key(node_id, kind) for node_id in node_ids])
 
 
 def _node_key(node_id: str, kind: str) -> int:

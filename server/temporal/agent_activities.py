@@ -10,11 +10,11 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from server.domain.enums import JobStatus, LogStream
+from server.domain.enums import LogStream
 from server.services.execution import ExecutionService
 
 from .contracts import STEP_ACTIVITY, AgentClaim, Outcome, StepRun
-from .errors import domain_errors_are_final
+from .errors import domain_errors_are_final, record_end
 from .log_sink import LogSink
 from .step_process import read_output, run_command, step_environment
 
@@ -74,14 +74,7 @@ class AgentActivities:
     @activity.defn(name="teardown")
     async def teardown(self, outcome: Outcome) -> None:
         """Teardown: record the end and release the agent, then clean the workspace."""
-        with domain_errors_are_final():
-            await self._execution.finish(
-                tenant=outcome.tenant,
-                number=outcome.job_number,
-                status=JobStatus(outcome.status),
-                error=outcome.error,
-                agent_name=self._agent_name,
-            )
+        await record_end(self._execution, outcome, agent=self._agent_name)
         if outcome.workspace:
             shutil.rmtree(outcome.workspace, ignore_errors=True)
 

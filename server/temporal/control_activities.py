@@ -2,12 +2,12 @@
 
 from temporalio import activity
 
-from server.domain.enums import JobStatus, StepStatus
+from server.domain.enums import StepStatus
 from server.services.execution import ExecutionService, StartedJob
 from server.workflows.definition import StepDefinition, parse_steps
 
 from .contracts import GateUpdate, JobPlan, JobRef, Outcome, StepPlan
-from .errors import domain_errors_are_final
+from .errors import domain_errors_are_final, record_end
 from .queues import agent_task_queue
 
 
@@ -47,14 +47,7 @@ class ControlActivities:
     @activity.defn(name="teardown")
     async def teardown(self, outcome: Outcome) -> None:
         """Teardown without the agent: record the end and release the agent."""
-        with domain_errors_are_final():
-            await self._execution.finish(
-                tenant=outcome.tenant,
-                number=outcome.job_number,
-                status=JobStatus(outcome.status),
-                error=outcome.error,
-                agent_name=outcome.agent_name,
-            )
+        await record_end(self._execution, outcome, agent=outcome.agent_name)
 
     def _plan(self, started: StartedJob) -> JobPlan:
         job, agent = started.job, started.agent

