@@ -14,6 +14,7 @@ import strawberry
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField
 
 from resolvers.context import Info
 from resolvers.timeline_lookup import TimelineLookup
@@ -270,7 +271,13 @@ async def job_connection(
         default_size=settings.page_size,
         max_size=settings.max_page_size,
     )
-    result = await info.context.loaders.lists.job_page(job_filter, order=order, page=page)
+    lists = info.context.loaders.lists
+    reading = lists.job_page(job_filter, order=order, page=page)
+    if _selects_total_count(info):
+        # The total does not depend on the page: read both at once, not one after the other.
+        result, _total = await asyncio.gather(reading, lists.job_total(job_filter))
+    else:
+        result = await reading
     for row in result.jobs:
         info.context.loaders.rows.job.prime(row.number, row)
     nodes = await jobs_from_rows(info, result.jobs)
@@ -288,6 +295,19 @@ async def job_connection(
         ),
         job_filter=job_filter,
     )
+
+
+def _selects_total_count(info: Info) -> bool:
+    """Whether the connection being resolved asks for `totalCount` (fragments included)."""
+    pending = [selection for field in info.selected_fields for selection in field.selections]
+    while pending:
+        selection = pending.pop()
+        if isinstance(selection, SelectedField):
+            if selection.name == "totalCount":
+                return True
+        else:
+            pending.extend(selection.selections)
+    return False
 
 
 @strawberry.type
