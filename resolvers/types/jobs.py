@@ -5,10 +5,10 @@ module. Plain fields are copied from the row; relations load through the request
 """
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -297,6 +297,25 @@ async def job_connection(
     )
 
 
+def _jobs_within(
+    scope: Callable[[Any, DomainJobFilter], DomainJobFilter],
+) -> Callable[..., Awaitable[JobConnection]]:
+    """The `jobs` field of a workflow or an agent: its jobs, narrowed further by `filter`."""
+
+    async def jobs(
+        root: Any,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: JobFilter | None = None,
+    ) -> JobConnection:
+        return await job_connection(
+            info, scope(root, domain_filter(filter)), first=first, after=after
+        )
+
+    return jobs
+
+
 def _selects_total_count(info: Info) -> bool:
     """Whether the connection being resolved asks for `totalCount` (fragments included)."""
     pending = [selection for field in info.selected_fields for selection in field.selections]
@@ -339,16 +358,9 @@ class Workflow(relay.Node):
         rows = await _rows_by_node_id(info.context.loaders.rows.workflow, node_ids, "a workflow")
         return [cls.from_row(row) if row is not None else None for row in rows]
 
-    @strawberry.field
-    async def jobs(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: JobFilter | None = None,
-    ) -> JobConnection:
-        scoped = replace(domain_filter(filter), workflow_ids=(self.id_,))
-        return await job_connection(info, scoped, first=first, after=after)
+    jobs: JobConnection = strawberry.field(
+        resolver=_jobs_within(lambda workflow, jobs: replace(jobs, workflow_ids=(workflow.id_,)))
+    )
 
 
 @strawberry.type
@@ -378,16 +390,9 @@ class Agent(relay.Node):
         rows = await _rows_by_node_id(info.context.loaders.rows.agent, node_ids, "an agent")
         return [cls.from_row(row) if row is not None else None for row in rows]
 
-    @strawberry.field
-    async def jobs(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: JobFilter | None = None,
-    ) -> JobConnection:
-        scoped = replace(domain_filter(filter), agent_ids=(self.id_,))
-        return await job_connection(info, scoped, first=first, after=after)
+    jobs: JobConnection = strawberry.field(
+        resolver=_jobs_within(lambda agent, jobs: replace(jobs, agent_ids=(agent.id_,)))
+    )
 
 
 async def _rows_by_node_id(
