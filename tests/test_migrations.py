@@ -18,9 +18,7 @@ def _differences(connection: Connection) -> list[Any]:
     return [
         difference
         for difference in compare_metadata(context, Base.metadata)
-        if not (
-            difference[0] == "remove_index" and difference[1].name in POSTGRESQL_ONLY_INDEXES
-        )
+        if not (difference[0] == "remove_index" and difference[1].name in POSTGRESQL_ONLY_INDEXES)
     ]
 
 
