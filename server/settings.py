@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         description="Temporal frontend host:port; unset, dispatches wait in the outbox.",
     )
     temporal_namespace: str = Field(default="default", description="Temporal namespace.")
+    temporal_ui_url: str | None = Field(
+        default=None,
+        description="Temporal's web UI, e.g. http://127.0.0.1:8233: jobs link to their workflow "
+        "there (`Job.temporalUrl`); unset, they have no link.",
+    )
     temporal_task_queue: str = Field(
         default="jobmonitor", description="Task queue of the job workflow and control activities."
     )

@@ -25,6 +25,7 @@ from server.domain.errors import InvalidArgument
 from server.domain.filters import JobFilter as DomainJobFilter
 from server.reads.cursors import decode_sequence_cursor, encode_sequence_cursor
 from server.reads.paging import page_request
+from server.temporal.web_ui import workflow_url
 
 from .enums import AgentStatus, EffortLevel, JobStatus, LogStream
 from .events import JobEvent, LogConnection, LogLine, LogLineEdge
@@ -151,12 +152,31 @@ class Job(relay.Node):
     async def resent_as(self, info: Info) -> "Job | None":
         return await job_by_number(info, self.resent_as_number)
 
+    @property
+    def workflow_id(self) -> str:
+        """The orchestrator's workflow id of the job."""
+        return self.temporal_workflow_id or self.pipeline_id
+
+    @strawberry.field(
+        description=(
+            "The job's workflow in Temporal's web UI, when JOBMONITOR_TEMPORAL_UI_URL is set."
+        )
+    )
+    def temporal_url(self, info: Info) -> str | None:
+        settings = info.context.runtime.settings
+        if settings.temporal_ui_url is None:
+            return None
+        return workflow_url(
+            settings.temporal_ui_url,
+            namespace=settings.temporal_namespace,
+            workflow_id=self.workflow_id,
+        )
+
     @strawberry.field
     async def timeline(self, info: Info) -> Timeline:
         """The run's summary, shared by the page's jobs; the history only if `phases` is asked."""
-        workflow_id = self.temporal_workflow_id or self.pipeline_id
         return await Timeline.read(
-            TimelineLookup(info.context.loaders.timeline, workflow_id),
+            TimelineLookup(info.context.loaders.timeline, self.workflow_id),
             job_status=self.status,
             job_completed_at=self.completed_at,
         )

@@ -13,6 +13,8 @@ from .rate_limit import RateLimiter
 from .rejection import RejectionCode, RequestRejected
 
 _BEARER = "bearer "
+LOCAL_ACTOR = "local"
+"""Who the events recorded with auth disabled name: the audit trail has no holes."""
 
 
 class Gate:
@@ -37,7 +39,7 @@ class Gate:
         return self._settings.auth is AuthMode.ENABLED
 
     def trusted(self) -> Principal:
-        return Principal.trusted(self._settings.default_tenant)
+        return Principal.trusted(self._settings.default_tenant, actor=LOCAL_ACTOR)
 
     async def admit(self, connection: HTTPConnection) -> Principal:
         """The principal of an HTTP request; raises RequestRejected (401, 429) otherwise.
