@@ -21,7 +21,7 @@ async def _job_payload(info: Info, action: Callable[[], Awaitable[models.Job]]) 
         row = await action()
     except DomainError as error:
         return JobPayload(errors=[UserError.from_error(error)])
-    return JobPayload(job=(await jobs_from_rows(info, [row]))[0])
+    return JobPayload(job=(await jobs_from_rows(info, [row], detail=True))[0])
 
 
 @strawberry.type
@@ -140,4 +140,6 @@ class Mutation:
             actor=context.actor,
         )
         errors += [UserError.from_error(error) for _number, error in failures]
-        return BulkJobPayload(jobs=await jobs_from_rows(info, cancelled), errors=errors)
+        return BulkJobPayload(
+            jobs=await jobs_from_rows(info, cancelled, detail=False), errors=errors
+        )

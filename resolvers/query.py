@@ -29,7 +29,7 @@ class Query:
 
     @strawberry.field
     async def job(self, info: Info, number: int) -> Job | None:
-        return await job_by_number(info, number)
+        return await job_by_number(info, number, detail=True)
 
     @strawberry.field
     async def jobs(

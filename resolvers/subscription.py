@@ -57,7 +57,7 @@ class Subscription:
             info.context.runtime.live, tenant=info.context.tenant, number=job_number(id)
         )
         async for row in _fresh(info, updates):
-            (job,) = await jobs_from_rows(info, [row])
+            (job,) = await jobs_from_rows(info, [row], detail=True)
             yield job
 
     @strawberry.subscription(

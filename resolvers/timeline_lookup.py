@@ -29,6 +29,17 @@ class TimelineLookup:
             return UNREACHABLE
         return found if isinstance(found, RunSummary) else NO_HISTORY
 
+    async def counted(self, run: RunSummary) -> RunSummary:
+        """The run `summary` found, with its history counted: as DescribeWorkflowExecution
+        describes it when visibility has not counted it (it is open), else as it is (also when
+        it cannot be described)."""
+        if run.counted or self._loaders is None:
+            return run
+        try:
+            return (await self._loaders.described.load(run)).run
+        except (TemporalUnreachable, HistoryGone):
+            return run
+
     async def phases(self, run: RunSummary) -> list[Phase] | str:
         """The phases of the run `summary` found, or why there are none to show."""
         if self._loaders is None:

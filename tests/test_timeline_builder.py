@@ -112,7 +112,9 @@ async def test_the_history_alone_shows_the_step_as_scheduled(probe: Probe) -> No
 async def test_the_run_summary_line(probe: Probe) -> None:
     handle = await probe.run(["ok"])
     described = await handle.describe()
-    summary = RunSummary.from_info(described.raw_description.workflow_execution_info)
+    summary = RunSummary.from_info(
+        described.raw_description.workflow_execution_info, described=True
+    )
     assert summary.status == "COMPLETED"
     assert summary.closed
     assert summary.short_run_id == described.run_id.replace("-", "")[:8]
@@ -150,6 +152,6 @@ async def test_a_cancelled_job_ends_its_step_when_the_workflow_ends(probe: Probe
     assert phases["Execution"].completed_at == cancelled.completed_at
     assert phases["Teardown"].activity_count == 1
     described = await handle.describe()
-    assert RunSummary.from_info(described.raw_description.workflow_execution_info).status == (
-        "CANCELLED"
-    )
+    assert RunSummary.from_info(
+        described.raw_description.workflow_execution_info, described=True
+    ).status == ("CANCELLED")

@@ -17,8 +17,10 @@ from server.timeline.runs import RunSummary, human_size
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-def run(status: str) -> RunSummary:
-    return RunSummary("pipeline-job-1", "019d500e-aaaa-bbbb", status, 83, 15_258, NOW, None)
+def run(status: str, *, counted: bool = True) -> RunSummary:
+    return RunSummary(
+        "pipeline-job-1", "019d500e-aaaa-bbbb", status, 83, 15_258, NOW, None, counted=counted
+    )
 
 
 @pytest.mark.parametrize(
@@ -71,6 +73,13 @@ def test_repair_status(theirs: str, result: str | None, expected: JobStatus | No
 
 def test_the_summary_line() -> None:
     assert run("COMPLETED").headline == "Job: COMPLETED | 83 events | 14.9 KB | 019d500e"
+    assert run("RUNNING").headline == "Job: RUNNING | 83 events | 14.9 KB | 019d500e"
+
+
+def test_a_run_whose_history_is_not_counted_says_its_status_without_numbers() -> None:
+    uncounted = run("RUNNING", counted=False)
+    assert uncounted.headline == "Job: RUNNING | 019d500e"
+    assert (uncounted.event_count, uncounted.size_bytes) == (None, None)
     assert [human_size(size) for size in (512, 15_258, 3 * 1024 * 1024)] == [
         "512 B",
         "14.9 KB",

@@ -1,6 +1,6 @@
-"""The only place the timeline talks to Temporal: three WorkflowService calls, each bounded by
-the lookup timeout (connecting included) and never retried: a page must not wait on a
-Temporal that is down or slow."""
+"""The only place the timeline talks to Temporal: three WorkflowService calls (list, history,
+describe), each bounded by the lookup timeout (connecting included) and never retried: a page
+must not wait on a Temporal that is down or slow."""
 
 import asyncio
 import time
@@ -45,8 +45,11 @@ class HistoryGone(Exception):
 
 
 @dataclass(frozen=True)
-class RunHistory:
-    events: list[HistoryEvent]
+class Described:
+    """What DescribeWorkflowExecution says: the run, its history counted even while it is
+    open, and the activities it has in flight."""
+
+    run: RunSummary
     pending: list[PendingActivityInfo]
 
 
@@ -69,12 +72,20 @@ class TemporalGateway:
             runs += await self._list_chunk(workflow_ids[start : start + CHUNK])
         return runs
 
-    async def run_history(self, run: RunSummary) -> RunHistory:
-        """The run's events, and for an open run the activities in flight."""
-        if run.closed:
-            return RunHistory(await self._events(run), [])
-        events, pending = await asyncio.gather(self._events(run), self._pending(run))
-        return RunHistory(events, pending)
+    async def describe(self, workflow_id: str, run_id: str = "") -> Described:
+        """The run, and its activities in flight; without `run_id`, the workflow id's latest
+        run."""
+        request = DescribeWorkflowExecutionRequest(
+            namespace=self._namespace,
+            execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
+        )
+        response = await self._rpc(
+            lambda service: service.describe_workflow_execution(request, timeout=self._rpc_timeout)
+        )
+        return Described(
+            RunSummary.from_info(response.workflow_execution_info, described=True),
+            list(response.pending_activities),
+        )
 
     async def result(self, run: RunSummary) -> str | None:
         """What a completed run returned, if it was a string (one call, for its close event)."""
@@ -103,12 +114,13 @@ class TemporalGateway:
             response = await self._rpc(
                 lambda service: service.list_workflow_executions(request, timeout=self._rpc_timeout)
             )
-            runs += [RunSummary.from_info(info) for info in response.executions]
+            runs += [RunSummary.from_info(info, described=False) for info in response.executions]
             if not response.next_page_token:
                 return runs
             request.next_page_token = response.next_page_token
 
-    async def _events(self, run: RunSummary) -> list[HistoryEvent]:
+    async def events(self, run: RunSummary) -> list[HistoryEvent]:
+        """Every event of the run's history (256 a page)."""
         request = GetWorkflowExecutionHistoryRequest(
             namespace=self._namespace, execution=_execution(run)
         )
@@ -123,15 +135,6 @@ class TemporalGateway:
             if not response.next_page_token:
                 return events
             request.next_page_token = response.next_page_token
-
-    async def _pending(self, run: RunSummary) -> list[PendingActivityInfo]:
-        request = DescribeWorkflowExecutionRequest(
-            namespace=self._namespace, execution=_execution(run)
-        )
-        response = await self._rpc(
-            lambda service: service.describe_workflow_execution(request, timeout=self._rpc_timeout)
-        )
-        return list(response.pending_activities)
 
     async def client(self) -> Client:
         """The client every call goes through (connected lazily, on first use)."""

@@ -1,5 +1,5 @@
 """The timeline loaders of one request: all jobs of a page share one summary lookup, and each
-run's history is read once per request whatever asks for it."""
+run is described, and its history read, once per request whatever asks for it."""
 
 import asyncio
 
@@ -8,6 +8,7 @@ from strawberry.dataloader import DataLoader
 from server.timeline.phases import Phase
 from server.timeline.runs import RunSummary
 
+from .gateway import Described
 from .sources import TimelineSources
 from .summaries import Lookup
 
@@ -16,11 +17,17 @@ class TimelineLoaders:
     def __init__(self, sources: TimelineSources) -> None:
         self._sources = sources
         self.summary: DataLoader[str, Lookup] = DataLoader(self._summaries)
+        self.described: DataLoader[RunSummary, Described] = DataLoader(self._described)
         self.phases: DataLoader[RunSummary, list[Phase]] = DataLoader(self._phases)
 
     async def _summaries(self, workflow_ids: list[str]) -> list[Lookup | BaseException]:
         found = await self._sources.summaries.lookup(workflow_ids)
         return [found[workflow_id] for workflow_id in workflow_ids]
+
+    async def _described(self, runs: list[RunSummary]) -> list[Described | BaseException]:
+        return await asyncio.gather(
+            *(self._sources.describes.describe(run) for run in runs), return_exceptions=True
+        )
 
     async def _phases(self, runs: list[RunSummary]) -> list[list[Phase] | BaseException]:
         return await asyncio.gather(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from server.settings import Settings
 
 from .budget import RateBudget
+from .describes import DescribeSource
 from .gateway import TemporalGateway
 from .histories import HistorySource
 from .summaries import SummarySource
@@ -18,6 +19,7 @@ VISIBILITY_BURST = 2
 class TimelineSources:
     gateway: TemporalGateway
     summaries: SummarySource
+    describes: DescribeSource
     histories: HistorySource
 
     @classmethod
@@ -30,6 +32,11 @@ class TimelineSources:
     @classmethod
     def over(cls, gateway: TemporalGateway, settings: Settings) -> "TimelineSources":
         """Sources with empty caches over an existing gateway (and its connection)."""
+        describes = DescribeSource(
+            gateway,
+            open_ttl=settings.timeline_open_ttl,
+            max_entries=settings.timeline_history_cache_size,
+        )
         return cls(
             gateway=gateway,
             summaries=SummarySource(
@@ -39,8 +46,10 @@ class TimelineSources:
                 open_ttl=settings.timeline_open_ttl,
                 max_entries=settings.timeline_cache_size,
             ),
+            describes=describes,
             histories=HistorySource(
                 gateway,
+                describes,
                 concurrency=settings.temporal_history_concurrency,
                 timeout=settings.temporal_lookup_timeout,
                 open_ttl=settings.timeline_open_ttl,

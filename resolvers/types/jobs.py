@@ -77,10 +77,18 @@ class Job(relay.Node):
     resent_from_number: strawberry.Private[int | None]
     resent_as_number: strawberry.Private[int | None]
     cost_usd: strawberry.Private[float | None]
+    detail: strawberry.Private[bool]
+    """Asked for by itself (`job`, `node`, a subscription), not as one of a page."""
 
     @classmethod
     def build(
-        cls, row: models.Job, *, workflow: "Workflow", agent: "Agent | None", now: datetime
+        cls,
+        row: models.Job,
+        *,
+        workflow: "Workflow",
+        agent: "Agent | None",
+        now: datetime,
+        detail: bool,
     ) -> Self:
         return cls(
             number=row.number,
@@ -111,6 +119,7 @@ class Job(relay.Node):
             resent_from_number=row.resent_from_number,
             resent_as_number=row.resent_as_number,
             cost_usd=row.cost_usd,
+            detail=detail,
         )
 
     @classmethod
@@ -122,7 +131,8 @@ class Job(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list["Job | None"]:
         rows = await _rows_by_node_id(info.context.loaders.rows.job, node_ids, "a job")
-        built = iter(await jobs_from_rows(info, [row for row in rows if row is not None]))
+        found = [row for row in rows if row is not None]
+        built = iter(await jobs_from_rows(info, found, detail=True))
         return [next(built) if row is not None else None for row in rows]
 
     @strawberry.field
@@ -146,11 +156,11 @@ class Job(relay.Node):
 
     @strawberry.field
     async def resent_from(self, info: Info) -> "Job | None":
-        return await job_by_number(info, self.resent_from_number)
+        return await job_by_number(info, self.resent_from_number, detail=False)
 
     @strawberry.field
     async def resent_as(self, info: Info) -> "Job | None":
-        return await job_by_number(info, self.resent_as_number)
+        return await job_by_number(info, self.resent_as_number, detail=False)
 
     @property
     def workflow_id(self) -> str:
@@ -177,6 +187,7 @@ class Job(relay.Node):
         """The run's summary, shared by the page's jobs; the history only if `phases` is asked."""
         return await Timeline.read(
             TimelineLookup(info.context.loaders.timeline, self.workflow_id),
+            detail=self.detail,
             job_status=self.status,
             job_completed_at=self.completed_at,
         )
@@ -240,8 +251,9 @@ def _duration(row: models.Job, now: datetime) -> float | None:
     return max((end - row.started_at).total_seconds(), 0.0)
 
 
-async def jobs_from_rows(info: Info, rows: Sequence[models.Job]) -> list[Job]:
-    """Jobs with their workflow and agent, loaded for all of them in one batch each."""
+async def jobs_from_rows(info: Info, rows: Sequence[models.Job], *, detail: bool) -> list[Job]:
+    """Jobs with their workflow and agent, loaded for all of them in one batch each; `detail`
+    when they were asked for by themselves, not as a page."""
     loaders = info.context.loaders.rows
     agent_ids = list({row.agent_id for row in rows if row.agent_id is not None})
     workflow_rows, agent_rows = await asyncio.gather(
@@ -260,16 +272,17 @@ async def jobs_from_rows(info: Info, rows: Sequence[models.Job]) -> list[Job]:
             workflow=workflows[row.workflow_id],
             agent=agents.get(row.agent_id) if row.agent_id is not None else None,
             now=now,
+            detail=detail,
         )
         for row in rows
     ]
 
 
-async def job_by_number(info: Info, number: int | None) -> Job | None:
+async def job_by_number(info: Info, number: int | None, *, detail: bool) -> Job | None:
     if number is None:
         return None
     row = await info.context.loaders.rows.job.load(number)
-    return (await jobs_from_rows(info, [row]))[0] if row is not None else None
+    return (await jobs_from_rows(info, [row], detail=detail))[0] if row is not None else None
 
 
 async def job_connection(
@@ -300,7 +313,7 @@ async def job_connection(
         result = await reading
     for row in result.jobs:
         info.context.loaders.rows.job.prime(row.number, row)
-    nodes = await jobs_from_rows(info, result.jobs)
+    nodes = await jobs_from_rows(info, result.jobs, detail=False)
     edges = [
         JobEdge(cursor=result.cursor(row), node=node)
         for row, node in zip(result.jobs, nodes, strict=True)

@@ -25,7 +25,7 @@ class JobStatusEvent:
     @classmethod
     async def build(cls, info: Info, change: StatusChange) -> Self:
         event = change.event
-        (job,) = await jobs_from_rows(info, [change.job])
+        (job,) = await jobs_from_rows(info, [change.job], detail=False)
         return cls(
             sequence=event.sequence,
             job=job,

@@ -69,7 +69,9 @@ class TimelinePhase:
 @strawberry.type
 class Timeline:
     """What the orchestrator recorded. The summary fields come from the run's visibility record
-    (one call shared by the whole page); `phases` alone reads the history."""
+    (one call shared by the whole page), which counts a run's history only once it has closed:
+    a job's detail counts an open run's with DescribeWorkflowExecution, the call its phases
+    make anyway. `phases` alone reads the history."""
 
     available: bool = strawberry.field(
         description="False when the orchestrator's history cannot be read ('Temporal unreachable')."
@@ -81,11 +83,16 @@ class Timeline:
             "CONTINUED_AS_NEW."
         )
     )
-    event_count: int | None
-    size_bytes: int | None
+    event_count: int | None = strawberry.field(
+        description="Null for a running job on a page (its detail counts them)."
+    )
+    size_bytes: int | None = strawberry.field(
+        description="Null for a running job on a page (its detail counts them)."
+    )
     short_run_id: str | None = strawberry.field(description="The run id's first 8 hex digits.")
     headline: str | None = strawberry.field(
-        description="'Job: COMPLETED | 83 events | 14.9 KB | 019d500e'."
+        description="'Job: COMPLETED | 83 events | 14.9 KB | 019d500e'; on a page, a running "
+        "job's reads 'Job: RUNNING | 019d500e'."
     )
     status_mismatch: str | None = strawberry.field(
         description="Set when the job's status and the orchestrator's disagree."
@@ -95,8 +102,15 @@ class Timeline:
 
     @classmethod
     async def read(
-        cls, lookup: TimelineLookup, *, job_status: JobStatus, job_completed_at: datetime | None
+        cls,
+        lookup: TimelineLookup,
+        *,
+        detail: bool,
+        job_status: JobStatus,
+        job_completed_at: datetime | None,
     ) -> Self:
+        """The job's timeline; a `detail` (one job asked for by itself) counts an open run's
+        history, a page does not (that would cost a call per running job)."""
         run = await lookup.summary()
         if isinstance(run, str):
             return cls(
@@ -111,12 +125,14 @@ class Timeline:
                 lookup=lookup,
                 run=None,
             )
+        if detail:
+            run = await lookup.counted(run)
         return cls(
             available=True,
             unavailable_reason=None,
             status=run.status,
-            event_count=run.history_length,
-            size_bytes=run.history_size_bytes,
+            event_count=run.event_count,
+            size_bytes=run.size_bytes,
             short_run_id=run.short_run_id,
             headline=run.headline,
             status_mismatch=status_mismatch(

@@ -23,17 +23,24 @@ class RunSummary:
     history_size_bytes: int
     started_at: datetime | None
     closed_at: datetime | None
+    counted: bool
+    """Whether `history_length` and `history_size_bytes` are known: visibility fills them only
+    once a run has closed, DescribeWorkflowExecution always."""
 
     @classmethod
-    def from_info(cls, info: WorkflowExecutionInfo) -> "RunSummary":
+    def from_info(cls, info: WorkflowExecutionInfo, *, described: bool) -> "RunSummary":
+        """The run as visibility lists it, or (`described`) as DescribeWorkflowExecution
+        describes it."""
+        status = status_name(info.status)
         return cls(
             workflow_id=info.execution.workflow_id,
             run_id=info.execution.run_id,
-            status=status_name(info.status),
+            status=status,
             history_length=info.history_length,
             history_size_bytes=info.history_size_bytes,
             started_at=info.start_time.ToDatetime(UTC) if info.HasField("start_time") else None,
             closed_at=info.close_time.ToDatetime(UTC) if info.HasField("close_time") else None,
+            counted=described or status != RUNNING,
         )
 
     @property
@@ -46,8 +53,19 @@ class RunSummary:
         return self.run_id.replace("-", "")[:SHORT_RUN_ID_LENGTH]
 
     @property
+    def event_count(self) -> int | None:
+        return self.history_length if self.counted else None
+
+    @property
+    def size_bytes(self) -> int | None:
+        return self.history_size_bytes if self.counted else None
+
+    @property
     def headline(self) -> str:
-        """'Job: COMPLETED | 83 events | 14.9 KB | 019d500e'."""
+        """'Job: COMPLETED | 83 events | 14.9 KB | 019d500e', or 'Job: RUNNING | 019d500e' for a
+        run not counted."""
+        if not self.counted:
+            return f"Job: {self.status} | {self.short_run_id}"
         return (
             f"Job: {self.status} | {self.history_length} events | "
             f"{human_size(self.history_size_bytes)} | {self.short_run_id}"
