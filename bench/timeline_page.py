@@ -23,7 +23,6 @@ import httpx
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from dataloaders.temporal import TimelineSources
 from server.app import create_app
 from server.db.models import pipeline_id
 from server.domain.dispatch import DispatchRequest
@@ -34,6 +33,7 @@ from server.settings import AuthMode, Settings
 from server.temporal.agent import AgentIdentity, running_agent
 from server.temporal.dev_server import dev_server
 from server.temporal.worker import running_worker
+from server.timeline.sources import TimelineSources
 from server.workflows.definition import parse_workflow
 from server.workflows.store import save_workflows
 from tests.timeline_rpc import recording_rpcs

@@ -5,9 +5,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.timeline.sources import TimelineSources
+
 from .lists import ListReader
 from .rows import RowLoaders
-from .temporal import TimelineLoaders, TimelineSources
+from .timeline import TimelineLoaders
 
 
 @dataclass(frozen=True)

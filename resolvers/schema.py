@@ -5,7 +5,7 @@ from functools import cache
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
-from resolvers.errors import DomainErrorCodes
+from resolvers.error_codes import DomainErrorCodes
 from resolvers.limits import DocumentLimits
 from resolvers.masking import RequestIdMasking
 from resolvers.mutation import Mutation

@@ -1,7 +1,7 @@
 """The Subscription root: thin resolvers over the live streams of `server.live`.
 
 Over the websocket endpoint, subscribers that send the same operation with the same variables
-in the same tenant (and role) share one run of these resolvers (see `server.live.cohorts`);
+in the same tenant (and role) share one run of these resolvers (see `server.web.websocket.cohorts`);
 `SHARING` says when that is allowed.
 """
 
@@ -19,7 +19,7 @@ from resolvers.types.filters import JobFilter, domain_filter
 from resolvers.types.jobs import Job, jobs_from_rows
 from resolvers.types.status_event import JobStatusEvent
 from server.live import streams
-from server.live.sharing import Sharing
+from server.web.websocket.sharing import Sharing
 
 T = TypeVar("T")
 

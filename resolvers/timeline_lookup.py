@@ -3,7 +3,8 @@ nothing to show when it cannot. Every read the loaders make is bounded by the lo
 so a timeline answers in about that time whatever Temporal does, and the rest of the job (and
 of the page) never waits longer for it."""
 
-from dataloaders.temporal import HistoryGone, TemporalUnreachable, TimelineLoaders
+from dataloaders.timeline import TimelineLoaders
+from server.timeline.gateway import HistoryGone, TemporalUnreachable
 from server.timeline.phases import Phase
 from server.timeline.runs import RunSummary
 

@@ -8,12 +8,12 @@ from fastapi import FastAPI
 from resolvers.schema import build_schema
 from server.auth.gate import Gate
 from server.db import migrate
-from server.live.endpoint import mount_live
 from server.runtime import Runtime
 from server.settings import Settings
 from server.web.context import request_context
 from server.web.hardening import harden
 from server.web.router import JobmonitorRouter
+from server.web.websocket.endpoint import mount_live
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from dataloaders.temporal import TimelineSources
 from server.db.engine import create_engine, create_read_session_factory, create_session_factory
 from server.events import EventBus
 from server.events.factory import create_bus
@@ -12,6 +11,7 @@ from server.live.hub import LiveHub
 from server.services.jobs import JobService
 from server.settings import Settings
 from server.temporal.orchestrator import create_orchestrator
+from server.timeline.sources import TimelineSources
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from server.live import eager
+from server.web.websocket import eager
 
 
 async def _wait_then_record(event: asyncio.Event, log: list[str]) -> None:

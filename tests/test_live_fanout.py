@@ -11,8 +11,8 @@ from dataclasses import replace
 import pytest
 
 from server.app import create_app
-from server.live.cohorts import CohortRegistry
 from server.runtime import Runtime
+from server.web.websocket.cohorts import CohortRegistry
 from tests.live_helpers import dispatch, given_workflows, streams_registered, wait_until
 from tests.live_server import LiveServer, serve
 from tests.ws_client import PROTOCOLS, TRANSPORT_WS, GraphQLWebSocket, graphql_ws

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from server.demo import running_demo
+from server.cli.demo import running_demo
 from server.net import free_port
 from server.runtime import Runtime
 

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from dataloaders.temporal import NOT_FOUND, Lookup
 from server.app import create_app
 from server.db.models import pipeline_id
 from server.domain.enums import JobStatus
 from server.runtime import Runtime
+from server.timeline.summaries import NOT_FOUND, Lookup
 
 from .conftest import GraphQLClient, serving
 from .factories import build_world

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from server.db.models import pipeline_id
 from server.domain.enums import JobStatus
-from server.reconcile import reconcile
 from server.runtime import Runtime
+from server.timeline.reconcile import reconcile
 
 from .factories import build_world
 from .timeline_fixtures import Probe, unique_number

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dataloaders.temporal.budget import RateBudget
-from dataloaders.temporal.cache import ExpiringLru
 from server.domain.enums import JobStatus
+from server.timeline.budget import RateBudget
+from server.timeline.cache import ExpiringLru
 from server.timeline.mismatch import SETTLE, status_mismatch
 from server.timeline.repair import repair_status
 from server.timeline.runs import RunSummary, human_size

@@ -16,11 +16,11 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.worker import Worker
 
-from dataloaders.temporal import TimelineSources
 from server.db.models import pipeline_id
 from server.runtime import Runtime
 from server.settings import Settings
 from server.temporal.contracts import JobRef
+from server.timeline.sources import TimelineSources
 
 from .timeline_probe import PROBE_WORKFLOW, ProbeActivities, TimelineProbe
 from .timeline_rpc import RpcLog, recording_rpcs

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from .roles import Role
+from server.domain.roles import Role
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import ApiToken
 from server.domain.errors import InvalidArgument, NotFound
+from server.domain.roles import Role
 
 from .principal import Principal
-from .roles import Role
 from .tokens import digest, new_token
 
 _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

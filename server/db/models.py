@@ -17,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from server.auth.roles import Role
 from server.domain.enums import AgentStatus, EffortLevel, JobStatus, LogStream, StepStatus
+from server.domain.roles import Role
 
 from .types import JSONDocument, UTCDateTime
 

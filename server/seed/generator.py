@@ -15,7 +15,7 @@ from typing import Any
 from server.db.models import pipeline_id
 from server.domain.enums import AgentStatus, EffortLevel, JobStatus
 
-from . import catalog, lifecycle, trail
+from . import catalog, stories, trail
 from .catalog import AgentSpec, WorkflowSpec
 from .draws import Weighted, one_of
 from .ordering import EventOrderer
@@ -196,7 +196,7 @@ class DemoData:
                 created_message = f"Created by tracker automation for {request.ticket.key}"
         agents = self._awake_agents if status in _LIVE else range(len(self.agents))
         agent = one_of(random_, agents)
-        cast = lifecycle.Cast(
+        cast = stories.Cast(
             creator=creator,
             created_message=created_message,
             agent=self.agents[agent].name,
@@ -205,7 +205,7 @@ class DemoData:
             wait_reason=one_of(random_, catalog.WAIT_REASONS),
         )
         spec = self.workflows[request.workflow]
-        life = lifecycle.plan(
+        life = stories.plan(
             random_,
             status=status,
             created=self._created[position],
@@ -225,7 +225,7 @@ class DemoData:
         batch.log_lines += trail.log_rows(random_, self._tenant, number, status, spec, cast, life)
 
     def _reserve_resend(
-        self, position: int, number: int, request: Request, life: lifecycle.Lifecycle
+        self, position: int, number: int, request: Request, life: stories.Lifecycle
     ) -> int | None:
         """Make a later job, created some time after this one ended, its resend."""
         ended = life.completed or self._created[position]
@@ -244,7 +244,7 @@ class DemoData:
         position: int,
         request: Request,
         agent: int,
-        life: lifecycle.Lifecycle,
+        life: stories.Lifecycle,
     ) -> Row:
         random_ = self._random
         spec = self.workflows[request.workflow]

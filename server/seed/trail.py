@@ -12,8 +12,8 @@ from server.domain.enums import JobStatus, LogStream, StepStatus
 from . import catalog
 from .catalog import WorkflowSpec
 from .draws import Random, one_of
-from .lifecycle import Cast, Lifecycle
 from .requests import Request
+from .stories import Cast, Lifecycle
 
 Row = dict[str, Any]
 

@@ -13,8 +13,8 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from server.domain.enums import LogStream
 from server.services.execution import ExecutionService
 
+from .activity_errors import domain_errors_are_final, record_end
 from .contracts import STEP_ACTIVITY, AgentClaim, Outcome, StepRun
-from .errors import domain_errors_are_final, record_end
 from .log_sink import LogSink
 from .step_process import read_output, run_command, step_environment
 

@@ -6,8 +6,8 @@ from server.domain.enums import StepStatus
 from server.services.execution import ExecutionService, StartedJob
 from server.workflows.definition import StepDefinition, parse_steps
 
+from .activity_errors import domain_errors_are_final, record_end
 from .contracts import GateUpdate, JobPlan, JobRef, Outcome, StepPlan
-from .errors import domain_errors_are_final, record_end
 from .queues import agent_task_queue
 
 

@@ -5,12 +5,11 @@ import asyncio
 
 from strawberry.dataloader import DataLoader
 
+from server.timeline.gateway import Described
 from server.timeline.phases import Phase
 from server.timeline.runs import RunSummary
-
-from .gateway import Described
-from .sources import TimelineSources
-from .summaries import Lookup
+from server.timeline.sources import TimelineSources
+from server.timeline.summaries import Lookup
 
 
 class TimelineLoaders:

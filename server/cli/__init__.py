@@ -12,14 +12,14 @@ from server.app import create_app
 from server.auth import Role
 from server.auth.exposure import unsafe_exposure
 from server.auth.store import create_token, revoke_token
+from server.cli import workers as temporal_commands
+from server.cli.reconcile import reconcile_command
+from server.cli.workflows import workflows
 from server.db import migrate as migrations
 from server.domain.errors import DomainError
-from server.reconcile_command import reconcile_command
 from server.runtime import Runtime
 from server.seed import seed_database
 from server.settings import Settings
-from server.temporal import commands as temporal_commands
-from server.workflows.commands import workflows
 
 T = TypeVar("T")
 

@@ -5,11 +5,10 @@ from typing import Annotated
 
 import typer
 
-from dataloaders.temporal import TemporalUnreachable
 from server.process import process_runtime
 from server.settings import Settings
-
-from .reconcile import Finding, TemporalNotConfigured, reconcile
+from server.timeline.gateway import TemporalUnreachable
+from server.timeline.reconcile import Finding, TemporalNotConfigured, reconcile
 
 
 def reconcile_command(

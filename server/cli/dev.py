@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from server.app import create_app
-from server.demo import running_demo
+from server.cli.demo import running_demo
 from server.net import free_port
 from server.process import process_runtime
 from server.runtime import Runtime

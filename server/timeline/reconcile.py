@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from dataloaders.temporal import TimelineSources
 from server.db.models import Job, pipeline_id
 from server.domain.enums import JobStatus
 from server.domain.errors import DomainError
@@ -22,6 +21,7 @@ from server.services.execution import ExecutionService
 from server.timeline.mismatch import status_mismatch
 from server.timeline.repair import repair_status
 from server.timeline.runs import RunSummary
+from server.timeline.sources import TimelineSources
 
 CHUNK = 200
 

@@ -8,9 +8,8 @@ import typer
 
 from server.process import process_runtime
 from server.settings import Settings
-
-from .files import WorkflowFileError, read_workflows
-from .store import save_workflows
+from server.workflows.files import WorkflowFileError, read_workflows
+from server.workflows.store import save_workflows
 
 workflows = typer.Typer(help="Workflow definitions (YAML files; see docs/workflows.md).")
 

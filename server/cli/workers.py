@@ -9,14 +9,13 @@ from typing import Annotated
 import typer
 
 from server.auth.exposure import unsafe_exposure
-from server.dev import EXAMPLES, dev_settings, run_dev
+from server.cli.dev import EXAMPLES, dev_settings, run_dev
 from server.process import process_runtime
 from server.services.execution import ExecutionService
 from server.settings import Settings
-
-from .agent import AgentIdentity, running_agent
-from .lifecycle import connect_when_up, run_until_stopped
-from .worker import running_worker
+from server.temporal.agent import AgentIdentity, running_agent
+from server.temporal.lifecycle import connect_when_up, run_until_stopped
+from server.temporal.worker import running_worker
 
 
 def _settings() -> Settings:
