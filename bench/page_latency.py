@@ -23,6 +23,7 @@ from server.domain.filters import JobFilter
 from server.reads.jobs import JobPage
 from server.reads.paging import PageRequest
 from server.runtime import Runtime
+from server.web.context import trusted_context
 
 from .common import (
     PAGE_QUERY,
@@ -110,7 +111,7 @@ class PrefetchedLists(ListReader):
 
 
 def _prefetched_context(runtime: Runtime, data: PageData) -> Context:
-    context = Context.for_tenant(runtime, TENANT)
+    context = trusted_context(runtime, TENANT)
     row_loaders = RowLoaders(runtime.session_factory, tenant=TENANT)
     row_loaders.workflow.prime_many(dict(data.workflows))
     row_loaders.agent.prime_many(dict(data.agents))
@@ -147,7 +148,7 @@ async def measure(
 
         async def graphql_execute() -> Any:
             result = await schema.execute(
-                PAGE_QUERY, context_value=Context.for_tenant(runtime, TENANT)
+                PAGE_QUERY, context_value=trusted_context(runtime, TENANT)
             )
             if result.errors:
                 raise SystemExit(f"GraphQL errors: {result.errors}")
@@ -163,7 +164,7 @@ async def measure(
 
         async def graphql_fixed_cost() -> Any:
             result = await schema.execute(
-                "{ __typename }", context_value=Context.for_tenant(runtime, TENANT)
+                "{ __typename }", context_value=trusted_context(runtime, TENANT)
             )
             if result.errors:
                 raise SystemExit(f"GraphQL errors: {result.errors}")

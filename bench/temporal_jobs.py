@@ -22,13 +22,10 @@ from server.db.models import Job
 from server.domain.dispatch import DispatchRequest
 from server.domain.enums import JobStatus
 from server.domain.rules import FINAL_STATUSES
-from server.process import process_runtime
-from server.runtime import Runtime
-from server.services.execution import ExecutionService
+from server.runtime import Runtime, process_runtime
 from server.settings import Settings
 from server.temporal.agent import AgentIdentity, running_agent
 from server.temporal.dev_server import dev_server
-from server.temporal.worker import running_worker
 from server.workflows.definition import parse_workflow
 from server.workflows.store import save_workflows
 
@@ -117,8 +114,10 @@ async def run(backend: str, database_url: str, *, jobs: int, latency_runs: int) 
             identity = AgentIdentity(
                 TENANT, "bench-agent", None, settings.temporal_task_queue, workspaces
             )
-            execution = ExecutionService(runtime.session_factory, runtime.bus)
-            async with running_worker(client, runtime), running_agent(client, execution, identity):
+            async with (
+                runtime.running_worker(client),
+                running_agent(client, runtime.execution, identity),
+            ):
                 await _latency(runtime)  # warm-up
                 latencies = [await _latency(runtime) for _ in range(latency_runs)]
                 seconds = await _throughput(runtime, jobs)

@@ -26,13 +26,10 @@ from temporalio.client import Client
 from server.app import create_app
 from server.db.models import pipeline_id
 from server.domain.dispatch import DispatchRequest
-from server.process import process_runtime
-from server.runtime import Runtime
-from server.services.execution import ExecutionService
+from server.runtime import Runtime, process_runtime
 from server.settings import AuthMode, Settings
 from server.temporal.agent import AgentIdentity, running_agent
 from server.temporal.dev_server import dev_server
-from server.temporal.worker import running_worker
 from server.timeline.sources import TimelineSources
 from server.workflows.definition import parse_workflow
 from server.workflows.store import save_workflows
@@ -66,8 +63,7 @@ async def run_jobs(runtime: Runtime, settings: Settings, address: str) -> list[i
     identity = AgentIdentity(
         TENANT, "bench-agent", None, settings.temporal_task_queue, settings.workspace_root
     )
-    execution = ExecutionService(runtime.session_factory, runtime.bus)
-    async with running_worker(client, runtime), running_agent(client, execution, identity):
+    async with runtime.running_worker(client), running_agent(client, runtime.execution, identity):
         jobs = [
             await runtime.jobs.dispatch(
                 tenant=TENANT, request=DispatchRequest(workflow="echo"), actor="bench"

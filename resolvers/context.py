@@ -1,25 +1,37 @@
-"""The typed request context: who asks, and the loaders of this one request."""
+"""The typed request context: who asks, the services it may use, and the loaders of this one
+request. The web layer builds it (see `server.web.context`)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.fastapi import BaseContext
 
 from dataloaders import Loaders
 from server.auth import Principal
-from server.runtime import Runtime
+from server.live.hub import LiveHub
+from server.services.jobs import JobService
+from server.settings import Settings
+from server.timeline.sources import TimelineSources
 
 
 @dataclass
 class Context(BaseContext):
-    runtime: Runtime
     principal: Principal
-    loaders: Loaders
+    settings: Settings
+    jobs: JobService
+    """Every action (mutation) goes through it."""
+    live: LiveHub
+    """What the subscriptions stream from."""
+    read_session_factory: async_sessionmaker[AsyncSession]
+    timeline: TimelineSources | None = None
     request_id: str = ""
     """Names the request in the logs and in masked error messages."""
+    loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         super().__init__()
+        self.renew_loaders()
 
     @property
     def tenant(self) -> str:
@@ -29,28 +41,11 @@ class Context(BaseContext):
     def actor(self) -> str | None:
         return self.principal.actor
 
-    @classmethod
-    def for_principal(
-        cls, runtime: Runtime, principal: Principal, *, request_id: str = ""
-    ) -> "Context":
-        return cls(
-            runtime=runtime,
-            principal=principal,
-            loaders=Loaders.for_request(
-                runtime.read_session_factory, tenant=principal.tenant, timeline=runtime.timeline
-            ),
-            request_id=request_id,
-        )
-
-    @classmethod
-    def for_tenant(cls, runtime: Runtime, tenant: str, *, actor: str | None = None) -> "Context":
-        """In-process use with full rights in one tenant (tests, tools)."""
-        return cls.for_principal(runtime, Principal.trusted(tenant, actor=actor))
-
     def renew_loaders(self) -> None:
-        """A subscription lives across many events: each event reads the rows afresh."""
+        """Loaders live for one request; a subscription renews them for each event, so its
+        fields read the rows afresh."""
         self.loaders = Loaders.for_request(
-            self.runtime.read_session_factory, tenant=self.tenant, timeline=self.runtime.timeline
+            self.read_session_factory, tenant=self.tenant, timeline=self.timeline
         )
 
 

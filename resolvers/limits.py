@@ -1,7 +1,7 @@
 """Schema extensions that bound what one document may ask for.
 
 The schema is built once per process, so the limits are read per operation from the
-settings of the runtime serving it. In-process callers that pass no `Context` get none.
+settings of the process serving it. In-process callers that pass no `Context` get none.
 """
 
 from collections.abc import Iterator
@@ -22,7 +22,7 @@ from server.settings import Settings
 
 def operation_settings(extension: SchemaExtension) -> Settings | None:
     context = extension.execution_context.context
-    return context.runtime.settings if isinstance(context, Context) else None
+    return context.settings if isinstance(context, Context) else None
 
 
 class DocumentLimits(AddValidationRules):

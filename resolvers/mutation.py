@@ -31,7 +31,7 @@ class Mutation:
         context = info.context
         return await _job_payload(
             info,
-            lambda: context.runtime.jobs.dispatch(
+            lambda: context.jobs.dispatch(
                 tenant=context.tenant, request=input.to_request(), actor=context.actor
             ),
         )
@@ -41,7 +41,7 @@ class Mutation:
         context = info.context
         return await _job_payload(
             info,
-            lambda: context.runtime.jobs.cancel(
+            lambda: context.jobs.cancel(
                 tenant=context.tenant, number=job_number(id), actor=context.actor
             ),
         )
@@ -60,7 +60,7 @@ class Mutation:
         context = info.context
         return await _job_payload(
             info,
-            lambda: context.runtime.jobs.resend(
+            lambda: context.jobs.resend(
                 tenant=context.tenant,
                 number=job_number(id),
                 actor=context.actor,
@@ -75,7 +75,7 @@ class Mutation:
         context = info.context
         return await _job_payload(
             info,
-            lambda: context.runtime.jobs.approve(
+            lambda: context.jobs.approve(
                 tenant=context.tenant, number=job_number(id), actor=context.actor, comment=comment
             ),
         )
@@ -87,7 +87,7 @@ class Mutation:
         context = info.context
         return await _job_payload(
             info,
-            lambda: context.runtime.jobs.reject(
+            lambda: context.jobs.reject(
                 tenant=context.tenant, number=job_number(id), actor=context.actor, reason=reason
             ),
         )
@@ -97,7 +97,7 @@ class Mutation:
         context = info.context
         return await _job_payload(
             info,
-            lambda: context.runtime.jobs.pause(
+            lambda: context.jobs.pause(
                 tenant=context.tenant, number=job_number(id), actor=context.actor
             ),
         )
@@ -107,7 +107,7 @@ class Mutation:
         context = info.context
         return await _job_payload(
             info,
-            lambda: context.runtime.jobs.resume(
+            lambda: context.jobs.resume(
                 tenant=context.tenant, number=job_number(id), actor=context.actor
             ),
         )
@@ -133,7 +133,7 @@ class Mutation:
                 numbers.append(job_number(global_id))
             except NotFound as error:
                 errors.append(UserError.from_error(error))
-        cancelled, failures = await context.runtime.jobs.cancel_many(
+        cancelled, failures = await context.jobs.cancel_many(
             tenant=context.tenant,
             numbers=numbers,
             job_filter=filter.to_domain() if filter is not None else None,

@@ -19,7 +19,7 @@ from resolvers.types.filters import JobFilter, domain_filter
 from resolvers.types.jobs import Job, jobs_from_rows
 from resolvers.types.status_event import JobStatusEvent
 from server.live import streams
-from server.web.websocket.sharing import Sharing
+from server.live.streams import Sharing
 
 T = TypeVar("T")
 
@@ -41,7 +41,7 @@ class Subscription:
         self, info: Info, filter: JobFilter | None = None, after: int | None = None
     ) -> AsyncGenerator[JobStatusEvent, None]:
         changes = streams.status_changes(
-            info.context.runtime.live,
+            info.context.live,
             tenant=info.context.tenant,
             job_filter=domain_filter(filter),
             after=after,
@@ -54,7 +54,7 @@ class Subscription:
     )
     async def job_updated(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Job, None]:
         updates = streams.job_updates(
-            info.context.runtime.live, tenant=info.context.tenant, number=job_number(id)
+            info.context.live, tenant=info.context.tenant, number=job_number(id)
         )
         async for row in _fresh(info, updates):
             (job,) = await jobs_from_rows(info, [row], detail=True)
@@ -67,7 +67,7 @@ class Subscription:
         self, info: Info, id: strawberry.ID, after: int | None = None
     ) -> AsyncGenerator[LogLine, None]:
         lines = streams.log_lines(
-            info.context.runtime.live,
+            info.context.live,
             tenant=info.context.tenant,
             number=job_number(id),
             after=after,
@@ -80,7 +80,7 @@ class Subscription:
         self, info: Info, filter: JobFilter | None = None
     ) -> AsyncGenerator[JobCounts, None]:
         counts = streams.status_counts(
-            info.context.runtime.live, tenant=info.context.tenant, job_filter=domain_filter(filter)
+            info.context.live, tenant=info.context.tenant, job_filter=domain_filter(filter)
         )
         async for value in _fresh(info, counts):
             yield JobCounts.from_counts(value)

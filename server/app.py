@@ -25,13 +25,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if runtime is not None:
             app.state.runtime = runtime
-            app.state.gate = Gate.for_runtime(runtime)
+            app.state.gate = Gate.over(runtime.settings, runtime.session_factory)
             yield
             return
         owned = Runtime.from_settings(settings)
         await migrate.upgrade(owned.engine)
         app.state.runtime = owned
-        app.state.gate = Gate.for_runtime(owned)
+        app.state.gate = Gate.over(owned.settings, owned.session_factory)
         try:
             yield
         finally:

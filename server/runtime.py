@@ -1,16 +1,30 @@
-"""The long-lived parts of a running process, built once by the app factory or the CLI."""
+"""The composition root: every long-lived part of a process, each built once, here.
 
-from dataclasses import dataclass
+The app factory and the command line build a `Runtime` and hand each consumer only what it
+uses (the request context gets the job service and the live hub, the worker the execution
+service and the outbox, the agent the execution service); nothing below this module imports it.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
 
+from server.db import migrate
 from server.db.engine import create_engine, create_read_session_factory, create_session_factory
-from server.events import EventBus
-from server.events.factory import create_bus
+from server.events import EventBus, InProcessBus
+from server.events.postgres import PostgresBus
 from server.live.hub import LiveHub
+from server.services.execution import ExecutionService
 from server.services.jobs import JobService
-from server.settings import Settings
+from server.services.orchestrator import Orchestrator
+from server.services.outbox import OutboxDispatcher
+from server.settings import EventBusKind, Settings
 from server.temporal.orchestrator import create_orchestrator
+from server.temporal.worker import running_worker
 from server.timeline.sources import TimelineSources
 
 
@@ -22,6 +36,11 @@ class Runtime:
     read_session_factory: async_sessionmaker[AsyncSession]
     bus: EventBus
     jobs: JobService
+    """The API's actions."""
+    execution: ExecutionService
+    """The writes made while a job runs (the worker's and the agents' activities)."""
+    outbox: OutboxDispatcher
+    """Delivers what is owed to the orchestrator after commit (workflow starts)."""
     live: LiveHub
     timeline: TimelineSources | None = None
     """Temporal's side of job timelines, with the caches shared by requests."""
@@ -31,13 +50,16 @@ class Runtime:
         engine = create_engine(settings.database_url, echo=settings.sql_echo)
         session_factory = create_session_factory(engine)
         bus = create_bus(settings.event_bus, engine)
+        outbox = OutboxDispatcher(session_factory, bus, create_orchestrator(settings))
         return cls(
             settings=settings,
             engine=engine,
             session_factory=session_factory,
             read_session_factory=create_read_session_factory(engine),
             bus=bus,
-            jobs=JobService(session_factory, bus, create_orchestrator(settings)),
+            jobs=JobService(session_factory, bus, outbox),
+            execution=ExecutionService(session_factory, bus),
+            outbox=outbox,
             live=LiveHub(
                 session_factory,
                 bus,
@@ -47,7 +69,49 @@ class Runtime:
             timeline=TimelineSources.from_settings(settings),
         )
 
+    def with_orchestrator(self, orchestrator: Orchestrator, settings: Settings) -> "Runtime":
+        """The same database, bus and hub, with the actions and the outbox going to another
+        orchestrator (a process pointed at another Temporal)."""
+        outbox = OutboxDispatcher(self.session_factory, self.bus, orchestrator)
+        jobs = JobService(self.session_factory, self.bus, outbox)
+        return replace(self, settings=settings, jobs=jobs, outbox=outbox)
+
+    def running_worker(
+        self, client: Client, *, outbox: bool = True, outbox_tenant: str | None = None
+    ) -> AbstractAsyncContextManager[Worker]:
+        """The control-plane worker on this process's task queue, delivering the outbox (of one
+        tenant, or all) unless `outbox` is False."""
+        return running_worker(
+            client,
+            self.execution,
+            task_queue=self.settings.temporal_task_queue,
+            outbox=self.outbox if outbox else None,
+            outbox_interval=self.settings.outbox_interval_seconds,
+            outbox_tenant=outbox_tenant,
+        )
+
     async def close(self) -> None:
         await self.live.close()
         await self.bus.close()
         await self.engine.dispose()
+
+
+def create_bus(kind: EventBusKind, engine: AsyncEngine) -> EventBus:
+    """LISTEN/NOTIFY on PostgreSQL, in-process otherwise (or as JOBMONITOR_EVENT_BUS says)."""
+    on_postgres = engine.dialect.name == "postgresql"
+    if kind is EventBusKind.POSTGRES and not on_postgres:
+        raise ValueError("JOBMONITOR_EVENT_BUS=postgres needs a PostgreSQL database")
+    if kind is EventBusKind.POSTGRES or (kind is EventBusKind.AUTO and on_postgres):
+        return PostgresBus(engine)
+    return InProcessBus()
+
+
+@asynccontextmanager
+async def process_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """A runtime for one command-line process: built, migrated, and closed at the end."""
+    runtime = Runtime.from_settings(settings)
+    try:
+        await migrate.upgrade(runtime.engine)
+        yield runtime
+    finally:
+        await runtime.close()

@@ -4,7 +4,6 @@ the control-plane worker, one agent and an API wired to that Temporal."""
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,9 @@ from temporalio.client import Client
 
 from server.app import create_app
 from server.runtime import Runtime
-from server.services.execution import ExecutionService
-from server.services.jobs import JobService
 from server.temporal.agent import AgentIdentity, running_agent
 from server.temporal.dev_server import dev_server
 from server.temporal.orchestrator import TemporalOrchestrator
-from server.temporal.worker import running_worker
 from server.workflows.definition import parse_workflow
 from server.workflows.store import save_workflows
 
@@ -62,15 +58,14 @@ def temporal_runtime(runtime: Runtime, temporal_address: str, tmp_path: Path) ->
             "outbox_interval_seconds": 0.2,
         }
     )
-    jobs = JobService(runtime.session_factory, runtime.bus, TemporalOrchestrator(settings))
-    return replace(runtime, settings=settings, jobs=jobs)
+    return runtime.with_orchestrator(TemporalOrchestrator(settings), settings)
 
 
 @pytest.fixture
 async def control_plane(
     temporal_client: Client, temporal_runtime: Runtime, tenant: str
 ) -> AsyncIterator[None]:
-    async with running_worker(temporal_client, temporal_runtime, outbox_tenant=tenant):
+    async with temporal_runtime.running_worker(temporal_client, outbox_tenant=tenant):
         yield
 
 
@@ -86,7 +81,7 @@ async def agent(
         base_task_queue=settings.temporal_task_queue,
         workspace_root=settings.workspace_root,
     )
-    execution = ExecutionService(temporal_runtime.session_factory, temporal_runtime.bus)
+    execution = temporal_runtime.execution
     async with running_agent(temporal_client, execution, identity):
         yield identity
 

@@ -5,7 +5,6 @@ from strawberry.relay import to_base64
 
 from server.domain.enums import LogStream
 from server.runtime import Runtime
-from server.services.execution import ExecutionService
 from tests.live_helpers import cancel, dispatch, given_workflows, streams_registered
 from tests.live_server import LiveServer
 from tests.ws_client import PROTOCOLS, graphql_ws
@@ -67,7 +66,7 @@ async def test_logs_stream_in_order_after_a_sequence_then_live(
     # given a job with five log lines
     await given_workflows(runtime, tenant)
     job = await dispatch(runtime, tenant)
-    execution = ExecutionService(runtime.session_factory, runtime.bus)
+    execution = runtime.execution
     lines = [(LogStream.STDOUT, f"line {n}") for n in range(1, 6)]
     await execution.append_logs(tenant=tenant, number=job.number, lines=lines)
 

@@ -11,7 +11,7 @@ from .factories import build_world
 
 
 def service(runtime: Runtime) -> ExecutionService:
-    return ExecutionService(runtime.session_factory, runtime.bus)
+    return runtime.execution
 
 
 async def test_a_job_paused_after_its_last_step_still_completes(

@@ -7,7 +7,6 @@ import pytest
 from temporalio.client import Client
 
 from server.runtime import Runtime
-from server.services.execution import ExecutionService
 from server.temporal.agent import AgentIdentity, running_agent
 
 from .conftest import GraphQLClient
@@ -37,7 +36,7 @@ async def test_an_agent_is_online_while_it_runs_and_offline_once_stopped(
 ) -> None:
     settings = temporal_runtime.settings
     identity = AgentIdentity(tenant, "short-lived", "h1", settings.temporal_task_queue, Path("."))
-    execution = ExecutionService(temporal_runtime.session_factory, temporal_runtime.bus)
+    execution = temporal_runtime.execution
 
     async with running_agent(temporal_client, execution, identity):
         online = (await tgql.execute(AGENTS))["agents"]["edges"]

@@ -1,7 +1,6 @@
 """Dispatch survives a Temporal outage: the job waits in the outbox and runs once, later."""
 
 import uuid
-from dataclasses import replace
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -9,12 +8,9 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from server.app import create_app
 from server.net import free_port
 from server.runtime import Runtime
-from server.services.execution import ExecutionService
-from server.services.jobs import JobService
 from server.temporal.agent import AgentIdentity, running_agent
 from server.temporal.dev_server import dev_server
 from server.temporal.orchestrator import TemporalOrchestrator
-from server.temporal.worker import running_worker
 from server.workflows.definition import parse_workflow
 from server.workflows.store import save_workflows
 
@@ -36,8 +32,7 @@ def runtime_for(runtime: Runtime, address: str, workspaces: Path) -> Runtime:
             "outbox_interval_seconds": 0.2,
         }
     )
-    jobs = JobService(runtime.session_factory, runtime.bus, TemporalOrchestrator(settings))
-    return replace(runtime, settings=settings, jobs=jobs)
+    return runtime.with_orchestrator(TemporalOrchestrator(settings), settings)
 
 
 async def test_a_job_dispatched_while_temporal_is_down_runs_once_when_it_is_back(
@@ -58,24 +53,24 @@ async def test_a_job_dispatched_while_temporal_is_down_runs_once_when_it_is_back
         assert payload["job"]["status"] == "PENDING"
         assert payload["job"]["temporalWorkflowId"] is None
         number = payload["job"]["number"]
-        assert await api.jobs.outbox.deliver_pending(tenant=tenant) == 0
+        assert await api.outbox.deliver_pending(tenant=tenant) == 0
 
         # And when Temporal comes up, with a worker and an agent
         async with dev_server(port=port) as address:
             client = await Client.connect(address)
             queue = api.settings.temporal_task_queue
             identity = AgentIdentity(tenant, "agent-1", None, queue, tmp_path)
-            execution = ExecutionService(api.session_factory, api.bus)
+            execution = api.execution
             async with (
-                running_worker(client, api, outbox_tenant=tenant),
+                api.running_worker(client, outbox_tenant=tenant),
                 running_agent(client, execution, identity),
             ):
                 # Then the job runs, exactly once
                 job = await wait_for(gql, number, status_is("COMPLETED", "FAILED"))
                 assert job["status"] == "COMPLETED"
                 assert job["temporalWorkflowId"] == f"pipeline-job-{number}"
-                assert await api.jobs.outbox.deliver_pending(tenant=tenant) == 0
-                assert await api.jobs.outbox.deliver(number)
+                assert await api.outbox.deliver_pending(tenant=tenant) == 0
+                assert await api.outbox.deliver(number)
                 moves = [event["toStatus"] for event in job["events"]]
                 assert moves == ["PENDING", "RUNNING", "COMPLETED"]
                 described = await client.get_workflow_handle(f"pipeline-job-{number}").describe()
@@ -101,7 +96,7 @@ async def test_without_temporal_dispatch_waits_and_cancel_works_in_the_database(
     job = await job_state(gql, number)
     assert "no workflow in Temporal" in job["events"][-1]["message"]
     # and the outbox will not start it later
-    assert await runtime.jobs.outbox.deliver(number)
+    assert await runtime.outbox.deliver(number)
 
 
 async def test_actions_on_a_workflow_answer_unavailable_while_temporal_is_down(

@@ -4,6 +4,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from server.db.models import pipeline_id
 from server.domain.enums import JobStatus
@@ -12,6 +13,15 @@ from server.timeline.reconcile import reconcile
 
 from .factories import build_world
 from .timeline_fixtures import Probe, unique_number
+
+
+def _over(runtime: Runtime) -> dict[str, Any]:
+    """What `reconcile` reads and writes through, from the runtime."""
+    return {
+        "session_factory": runtime.session_factory,
+        "sources": runtime.timeline,
+        "execution": runtime.execution,
+    }
 
 
 async def given_jobs(runtime: Runtime, tenant: str, statuses: dict[int, JobStatus]) -> None:
@@ -45,7 +55,7 @@ async def test_reconcile_lists_then_repairs_jobs_whose_workflow_ended(
     )
     await wait_until_closed(timeline_runtime, tenant, 3)
     # when reconcile lists them
-    listed = await reconcile(timeline_runtime, tenant=tenant, repair=False)
+    listed = await reconcile(**_over(timeline_runtime), tenant=tenant, repair=False)
     # then each one it can repair says what it would become, and nothing changed yet
     assert {(f.number, f.mismatch, f.repair, f.outcome) for f in listed} == {
         (completed, "portal says running, orchestrator says COMPLETED", JobStatus.COMPLETED, None),
@@ -53,20 +63,20 @@ async def test_reconcile_lists_then_repairs_jobs_whose_workflow_ended(
         (terminated, "portal says waiting, orchestrator says TERMINATED", JobStatus.FAILED, None),
     }
     # when it repairs them
-    repaired = await reconcile(timeline_runtime, tenant=tenant, repair=True)
+    repaired = await reconcile(**_over(timeline_runtime), tenant=tenant, repair=True)
     # then the jobs end as the orchestrator recorded, and nothing disagrees any more
     assert {(f.number, f.outcome) for f in repaired} == {
         (completed, "repaired"),
         (failed, "repaired"),
         (terminated, "repaired"),
     }
-    assert await reconcile(timeline_runtime, tenant=tenant, repair=False) == []
+    assert await reconcile(**_over(timeline_runtime), tenant=tenant, repair=False) == []
 
 
 async def wait_until_closed(runtime: Runtime, tenant: str, count: int) -> None:
     """Visibility is eventually consistent: wait until reconcile sees every ended run."""
     async with asyncio.timeout(10):
-        while len(await reconcile(runtime, tenant=tenant, repair=False)) < count:  # noqa: ASYNC110
+        while len(await reconcile(**_over(runtime), tenant=tenant, repair=False)) < count:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
 
 

@@ -60,7 +60,7 @@ async def _keyset_page(
     first: int | None,
     after: str | None,
 ) -> tuple[list[tuple[str, Row]], relay.PageInfo]:
-    settings = info.context.runtime.settings
+    settings = info.context.settings
     page = page_request(
         first=first, after=after, default_size=settings.page_size, max_size=settings.max_page_size
     )

@@ -295,7 +295,7 @@ async def job_connection(
     before: str | None = None,
     order: JobOrder = JobOrder.CREATED_AT_DESC,
 ) -> JobConnection:
-    settings = info.context.runtime.settings
+    settings = info.context.settings
     page = page_request(
         first=first,
         after=after,

@@ -2,9 +2,9 @@
 
 from collections.abc import Mapping
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
-from server.runtime import Runtime
 from server.settings import AuthMode, Settings
 
 from .authenticator import Authenticator
@@ -29,9 +29,9 @@ class Gate:
         )
 
     @classmethod
-    def for_runtime(cls, runtime: Runtime) -> "Gate":
-        settings = runtime.settings
-        authenticator = Authenticator(runtime.session_factory, ttl=settings.token_cache_seconds)
+    def over(cls, settings: Settings, session_factory: async_sessionmaker[AsyncSession]) -> "Gate":
+        """A gate that looks tokens up in this database."""
+        authenticator = Authenticator(session_factory, ttl=settings.token_cache_seconds)
         return cls(settings, authenticator)
 
     @property

@@ -9,27 +9,53 @@ import logging
 import socket
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Annotated
 
+import typer
 import uvicorn
 
 from server.app import create_app
-from server.cli.demo import running_demo
+from server.auth.exposure import unsafe_exposure
 from server.net import free_port
-from server.process import process_runtime
-from server.runtime import Runtime
-from server.services.execution import ExecutionService
+from server.runtime import Runtime, process_runtime
 from server.settings import AuthMode, Settings
 from server.temporal.agent import AgentIdentity, running_agent
 from server.temporal.client import connect
 from server.temporal.dev_server import dev_server
-from server.temporal.worker import running_worker
 from server.workflows.store import load_workflow_files
 
+from .demo import running_demo
+from .process import log_to_stderr, run_until_stopped
+
 log = logging.getLogger(__name__)
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "workflows"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "workflows"
 TEMPORAL_DB = Path("jobmonitor-temporal.db")
 DEFAULT_TEMPORAL_PORT = 7233
 LOCAL_AGENT = "local-agent"
+
+
+def dev(
+    host: Annotated[str, typer.Option(help="Address the API listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port the API listens on.")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Keep dispatching sample jobs.")] = False,
+    workflows: Annotated[
+        list[Path] | None, typer.Option(help="Workflow files or folders (default: the examples).")
+    ] = None,
+) -> None:
+    """Everything on one machine: database, Temporal, worker, an agent, the API. Ctrl-C stops."""
+    settings = dev_settings()
+    refusal = unsafe_exposure(settings, host)
+    if refusal is not None:
+        typer.echo(refusal, err=True)
+        raise typer.Exit(2)
+    log_to_stderr()
+
+    async def main(stop: asyncio.Event) -> None:
+        await run_dev(
+            settings, host=host, port=port, demo=demo, workflows=workflows or [EXAMPLES], stop=stop
+        )
+
+    run_until_stopped(main)
 
 
 def dev_settings() -> Settings:
@@ -59,7 +85,7 @@ async def run_dev(
         tenant = settings.default_tenant
         loaded = await load_workflow_files(runtime.session_factory, tenant=tenant, paths=workflows)
         client = await connect(settings, identity="jobmonitor-dev")
-        await stack.enter_async_context(running_worker(client, runtime))
+        await stack.enter_async_context(runtime.running_worker(client))
         identity = AgentIdentity(
             tenant=tenant,
             name=LOCAL_AGENT,
@@ -67,8 +93,7 @@ async def run_dev(
             base_task_queue=settings.temporal_task_queue,
             workspace_root=settings.workspace_root.resolve(),
         )
-        execution = ExecutionService(runtime.session_factory, runtime.bus)
-        await stack.enter_async_context(running_agent(client, execution, identity))
+        await stack.enter_async_context(running_agent(client, runtime.execution, identity))
         if demo:
             await stack.enter_async_context(running_demo(runtime, tenant))
         log.info(

@@ -1,14 +1,13 @@
 """`jobmonitor reconcile [--tenant T] [--repair]`."""
 
-import asyncio
 from typing import Annotated
 
 import typer
 
-from server.process import process_runtime
-from server.settings import Settings
 from server.timeline.gateway import TemporalUnreachable
-from server.timeline.reconcile import Finding, TemporalNotConfigured, reconcile
+from server.timeline.reconcile import TemporalNotConfigured, reconcile
+
+from .process import with_runtime
 
 
 def reconcile_command(
@@ -21,14 +20,16 @@ def reconcile_command(
     ] = False,
 ) -> None:
     """List jobs whose status disagrees with their Temporal workflow's (exit 1 if any is left)."""
-    settings = Settings()
-
-    async def run() -> list[Finding]:
-        async with process_runtime(settings) as runtime:
-            return await reconcile(runtime, tenant=tenant or settings.default_tenant, repair=repair)
-
     try:
-        findings = asyncio.run(run())
+        findings = with_runtime(
+            lambda runtime: reconcile(
+                session_factory=runtime.session_factory,
+                sources=runtime.timeline,
+                execution=runtime.execution,
+                tenant=tenant or runtime.settings.default_tenant,
+                repair=repair,
+            )
+        )
     except (TemporalNotConfigured, TemporalUnreachable) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None

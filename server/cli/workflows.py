@@ -1,15 +1,14 @@
 """`jobmonitor workflows load PATH...`."""
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from server.process import process_runtime
-from server.settings import Settings
 from server.workflows.files import WorkflowFileError, read_workflows
 from server.workflows.store import save_workflows
+
+from .process import with_runtime
 
 workflows = typer.Typer(help="Workflow definitions (YAML files; see docs/workflows.md).")
 
@@ -25,16 +24,12 @@ def load(
     except WorkflowFileError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
-    settings = Settings()
-
-    async def store() -> None:
-        async with process_runtime(settings) as runtime:
-            await save_workflows(
-                runtime.session_factory,
-                tenant=tenant or settings.default_tenant,
-                definitions=definitions,
-            )
-
-    asyncio.run(store())
+    with_runtime(
+        lambda runtime: save_workflows(
+            runtime.session_factory,
+            tenant=tenant or runtime.settings.default_tenant,
+            definitions=definitions,
+        )
+    )
     for definition in definitions:
         typer.echo(f"loaded {definition.slug} ({len(definition.steps)} steps)")

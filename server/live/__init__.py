@@ -1,2 +1,2 @@
-"""Live updates: the hub that turns bus notices into stream wake-ups, the streams behind the
-subscriptions, and the websocket endpoint whose cohorts share one execution per operation."""
+"""Live updates below the schema: the hub that turns bus notices into stream wake-ups, and the
+streams behind the subscriptions. (The websocket transport is `server.web.websocket`.)"""

@@ -7,6 +7,7 @@ are short sessions of their own: nothing is held open between two events.
 
 import asyncio
 from collections.abc import AsyncIterator
+from enum import Enum
 from functools import partial
 
 from server.db.models import Job, LogLine
@@ -19,6 +20,18 @@ from .hub import LiveHub, StatusChange
 
 REPLAY_PAGE = 500
 LOG_PAGE = 500
+
+
+class Sharing(Enum):
+    """Whether subscribers of the same stream may share one run of it (the websocket endpoint
+    decides from each subscription's entry in `resolvers.subscription.SHARING`)."""
+
+    NEVER = "never"
+    """Every subscriber runs its own stream (it replays history of its own)."""
+    LIVE = "live"
+    """Shared, unless an `after` argument asks for a replay of missed events."""
+    LATEST = "latest"
+    """Shared; a subscriber that joins first gets the latest value the others got."""
 
 
 async def status_changes(

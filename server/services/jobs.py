@@ -23,7 +23,7 @@ from server.events import EventBus
 from server.reads.jobs import filter_conditions, workflow_ids_for
 
 from . import state_machine
-from .orchestrator import JobSignal, NoOrchestrator, Orchestrator, WorkflowGone
+from .orchestrator import JobSignal, WorkflowGone
 from .outbox import OutboxDispatcher, outbox_entry
 from .unit_of_work import UnitOfWork, run_retrying
 from .validation import validate_input
@@ -36,12 +36,12 @@ class JobService:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         bus: EventBus,
-        orchestrator: Orchestrator | None = None,
+        outbox: OutboxDispatcher,
     ) -> None:
         self._session_factory = session_factory
         self._bus = bus
-        self._orchestrator = orchestrator or NoOrchestrator()
-        self.outbox = OutboxDispatcher(session_factory, bus, self._orchestrator)
+        self._outbox = outbox
+        self._orchestrator = outbox.orchestrator
 
     async def _run(self, action: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         return await run_retrying(self._session_factory, self._bus, action)
@@ -207,7 +207,7 @@ class JobService:
 
     async def _started(self, job: Job) -> Job:
         """Start the new job's workflow now if Temporal answers (else the outbox keeps it)."""
-        if await self.outbox.deliver(job.number):
+        if await self._outbox.deliver(job.number):
             async with self._session_factory() as session:
                 return await session.get(Job, job.number) or job
         return job

@@ -46,7 +46,7 @@ class OutboxDispatcher:
     ) -> None:
         self._session_factory = session_factory
         self._bus = bus
-        self._orchestrator = orchestrator
+        self.orchestrator = orchestrator
 
     async def deliver(self, number: int) -> bool:
         """Try to start one job's workflow now; False when it stays in the outbox for later."""
@@ -63,7 +63,7 @@ class OutboxDispatcher:
             await self._settle(entry.id, workflow_id=None, note="the job ended before it started")
             return True
         try:
-            workflow_id = await self._orchestrator.start_job(
+            workflow_id = await self.orchestrator.start_job(
                 tenant=entry.tenant_id, number=number, start_at=entry.start_at
             )
         except OrchestratorUnavailable as error:

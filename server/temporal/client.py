@@ -1,10 +1,15 @@
 """Connecting to Temporal, from the settings; never at import time."""
 
+import asyncio
+import logging
+
 from temporalio.client import Client
 from temporalio.service import RetryConfig
 
 from server.settings import Settings
 
+log = logging.getLogger(__name__)
+RECONNECT_SECONDS = 1.0
 # Fail fast when Temporal is down: callers keep work in the outbox and try again later.
 RETRY = RetryConfig(max_retries=2, initial_interval_millis=100, max_interval_millis=500)
 
@@ -21,3 +26,15 @@ async def connect(settings: Settings, *, identity: str | None = None, lazy: bool
         retry_config=RETRY,
         lazy=lazy,
     )
+
+
+async def connect_when_up(settings: Settings, *, identity: str) -> Client:
+    """Connect, waiting for Temporal to come up (workers start in any order)."""
+    while True:
+        try:
+            return await connect(settings, identity=identity)
+        except RuntimeError as error:
+            log.warning(
+                "Temporal at %s is not answering (%s); retrying", settings.temporal_address, error
+            )
+            await asyncio.sleep(RECONNECT_SECONDS)

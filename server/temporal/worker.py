@@ -7,16 +7,14 @@ from contextlib import asynccontextmanager
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from server.runtime import Runtime
 from server.services.execution import ExecutionService
+from server.services.outbox import OutboxDispatcher
 
 from .control_activities import ControlActivities
 from .job_workflow import JobWorkflow
 
 
-def control_worker(client: Client, runtime: Runtime) -> Worker:
-    task_queue = runtime.settings.temporal_task_queue
-    execution = ExecutionService(runtime.session_factory, runtime.bus)
+def control_worker(client: Client, execution: ExecutionService, *, task_queue: str) -> Worker:
     activities = ControlActivities(execution, task_queue=task_queue)
     return Worker(
         client,
@@ -33,22 +31,32 @@ def control_worker(client: Client, runtime: Runtime) -> Worker:
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, runtime: Runtime, *, outbox: bool = True, outbox_tenant: str | None = None
+    client: Client,
+    execution: ExecutionService,
+    *,
+    task_queue: str,
+    outbox: OutboxDispatcher | None,
+    outbox_interval: float,
+    outbox_tenant: str | None = None,
 ) -> AsyncIterator[Worker]:
-    """The worker polling, and the outbox (of one tenant, or all) delivered every few seconds,
-    until the block ends."""
-    async with control_worker(client, runtime) as worker, _outbox(runtime, outbox, outbox_tenant):
+    """The worker polling, and the outbox (of one tenant, or all) delivered every
+    `outbox_interval` seconds, until the block ends."""
+    async with (
+        control_worker(client, execution, task_queue=task_queue) as worker,
+        _delivering(outbox, outbox_interval, outbox_tenant),
+    ):
         yield worker
 
 
 @asynccontextmanager
-async def _outbox(runtime: Runtime, enabled: bool, tenant: str | None) -> AsyncIterator[None]:
-    if not enabled:
+async def _delivering(
+    outbox: OutboxDispatcher | None, interval: float, tenant: str | None
+) -> AsyncIterator[None]:
+    if outbox is None:
         yield
         return
-    interval = runtime.settings.outbox_interval_seconds
     stop = asyncio.Event()
-    delivering = asyncio.create_task(runtime.jobs.outbox.run(interval, stop=stop, tenant=tenant))
+    delivering = asyncio.create_task(outbox.run(interval, stop=stop, tenant=tenant))
     try:
         yield
     finally:

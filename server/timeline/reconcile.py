@@ -11,17 +11,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Job, pipeline_id
 from server.domain.enums import JobStatus
 from server.domain.errors import DomainError
 from server.domain.rules import FINAL_STATUSES
-from server.runtime import Runtime
 from server.services.execution import ExecutionService
-from server.timeline.mismatch import status_mismatch
-from server.timeline.repair import repair_status
-from server.timeline.runs import RunSummary
-from server.timeline.sources import TimelineSources
+
+from .mismatch import status_mismatch
+from .repair import repair_status
+from .runs import RunSummary
+from .sources import TimelineSources
 
 CHUNK = 200
 
@@ -46,15 +47,20 @@ class TemporalNotConfigured(Exception):
     """Reconciling needs JOBMONITOR_TEMPORAL_ADDRESS."""
 
 
-async def reconcile(runtime: Runtime, *, tenant: str, repair: bool) -> list[Finding]:
+async def reconcile(
+    *,
+    session_factory: async_sessionmaker[AsyncSession],
+    sources: TimelineSources | None,
+    execution: ExecutionService,
+    tenant: str,
+    repair: bool,
+) -> list[Finding]:
     """Every disagreement of the tenant's jobs; with `repair`, also records the orchestrator's
     end on the jobs still open here. Raises TemporalUnreachable or TemporalNotConfigured."""
-    sources = runtime.timeline
     if sources is None:
         raise TemporalNotConfigured("JOBMONITOR_TEMPORAL_ADDRESS is not set")
-    execution = ExecutionService(runtime.session_factory, runtime.bus)
     findings: list[Finding] = []
-    async for jobs in _jobs(runtime, tenant):
+    async for jobs in _jobs(session_factory, tenant):
         for job, run in await _runs(sources, jobs):
             finding = await _finding(sources, job, run)
             if finding is not None and repair and finding.repair is not None:
@@ -64,10 +70,12 @@ async def reconcile(runtime: Runtime, *, tenant: str, repair: bool) -> list[Find
     return findings
 
 
-async def _jobs(runtime: Runtime, tenant: str) -> AsyncIterator[list[Job]]:
+async def _jobs(
+    session_factory: async_sessionmaker[AsyncSession], tenant: str
+) -> AsyncIterator[list[Job]]:
     after = 0
     while True:
-        async with runtime.session_factory() as session:
+        async with session_factory() as session:
             jobs = list(
                 await session.scalars(
                     select(Job)

@@ -2,9 +2,8 @@
 
 from starlette.websockets import WebSocket
 
-from resolvers.context import Context
 from server.auth.gate import gate_of
-from server.runtime import Runtime
+from server.web.context import context_for, runtime_of
 from server.web.request_id import request_id_of
 
 from .connection import Admission
@@ -14,9 +13,9 @@ async def admit(websocket: WebSocket, params: object) -> Admission | None:
     principal = await gate_of(websocket).authenticate_params(params)
     if principal is None:
         return None
-    runtime: Runtime = websocket.app.state.runtime
+    runtime = runtime_of(websocket)
     request_id = request_id_of(websocket.state)
     return Admission(
-        new_context=lambda: Context.for_principal(runtime, principal, request_id=request_id),
+        new_context=lambda: context_for(runtime, principal, request_id=request_id),
         scope=(principal.tenant, principal.role),
     )

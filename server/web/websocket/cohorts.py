@@ -18,7 +18,9 @@ import strawberry
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from .sharing import Sharing, sharing_of
+from server.live.streams import Sharing
+
+from .sharing import sharing_of
 
 
 class Subscriber(Protocol):

@@ -1,7 +1,6 @@
 """When subscribers may share one execution: decided from the document, before it runs."""
 
 from collections.abc import Mapping
-from enum import Enum
 from functools import lru_cache
 from typing import Any
 
@@ -16,16 +15,9 @@ from graphql import (
     parse,
 )
 
+from server.live.streams import Sharing
+
 REPLAY_ARGUMENT = "after"
-
-
-class Sharing(Enum):
-    NEVER = "never"
-    """Every subscriber runs its own stream (it replays history of its own)."""
-    LIVE = "live"
-    """Shared, unless an `after` argument asks for a replay of missed events."""
-    LATEST = "latest"
-    """Shared; a subscriber that joins first gets the latest value the others got."""
 
 
 def sharing_of(

@@ -1,0 +1,38 @@
+"""`jobmonitor serve` and `jobmonitor export-schema`: the API and its schema."""
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from resolvers.schema import export_sdl
+from server.app import create_app
+from server.auth.exposure import unsafe_exposure
+from server.settings import Settings
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    allow_unauthenticated: Annotated[
+        bool, typer.Option(help="Serve with JOBMONITOR_AUTH=disabled beyond loopback.")
+    ] = False,
+) -> None:
+    """Serve the GraphQL API at /graphql (GraphiQL in a browser) and /healthz."""
+    settings = Settings()
+    refusal = unsafe_exposure(settings, host)
+    if refusal is not None and not allow_unauthenticated:
+        typer.echo(refusal, err=True)
+        raise typer.Exit(2)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        ws_per_message_deflate=False,
+        ws_max_size=settings.max_body_bytes,
+    )
+
+
+def export_schema() -> None:
+    """Print the GraphQL schema (SDL); schema.graphql is this output."""
+    typer.echo(export_sdl(), nl=False)

@@ -1,0 +1,2 @@
+"""The websocket transport at /graphql: the two protocols, connections, admission by token, and
+cohorts of subscribers that share one execution per operation."""
