@@ -173,7 +173,7 @@ class Job(relay.Node):
         )
     )
     def temporal_url(self, info: Info) -> str | None:
-        settings = info.context.runtime.settings
+        settings = info.context.settings
         if settings.temporal_ui_url is None:
             return None
         return workflow_url(
