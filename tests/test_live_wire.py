@@ -1,6 +1,8 @@
 """Bus notices as NOTIFY payloads: small, under PostgreSQL's limit, and read back whole."""
 
-from server.events import JobChanged, LogAppended, Notice
+import pytest
+
+from server.events import JobChanged, LogAppended, Notice, Resync
 from server.events.wire import MAX_PAYLOAD_BYTES, decode, encode
 
 
@@ -22,3 +24,8 @@ def test_many_notices_are_split_into_payloads_under_the_limit() -> None:
     assert len(payloads) > 1
     assert all(len(payload.encode()) < MAX_PAYLOAD_BYTES for payload in payloads)
     assert [notice for payload in payloads for notice in decode(payload)[1]] == notices
+
+
+def test_anything_but_a_notice_is_refused_rather_than_sent_as_another_kind() -> None:
+    with pytest.raises(AssertionError):
+        list(encode("replica-1", [Resync()]))  # type: ignore[list-item]

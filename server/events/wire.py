@@ -1,7 +1,7 @@
 """Notices as small NOTIFY payloads: a few ids each, packed under PostgreSQL's 8000-byte limit."""
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, assert_never
 
 import orjson
 
@@ -42,8 +42,14 @@ def decode(payload: str) -> tuple[str, list[Notice]]:
 
 
 def _pack(notice: Notice) -> list[Any]:
-    kind = _JOB if isinstance(notice, JobChanged) else _LOG
-    return [kind, notice.tenant, notice.job_number, notice.sequence]
+    """A notice as [kind, tenant, job, sequence]; anything else is a bug, not a log notice."""
+    match notice:
+        case JobChanged():
+            return [_JOB, notice.tenant, notice.job_number, notice.sequence]
+        case LogAppended():
+            return [_LOG, notice.tenant, notice.job_number, notice.sequence]
+        case _:
+            assert_never(notice)
 
 
 def _envelope(origin: str, items: list[bytes]) -> str:

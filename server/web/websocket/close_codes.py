@@ -12,12 +12,12 @@ class CloseReason:
 BAD_MESSAGE = CloseReason(4400, "Invalid message received")
 UNAUTHORIZED = CloseReason(4401, "Unauthorized")
 FORBIDDEN = CloseReason(4403, "Forbidden")
+SUBPROTOCOL_NOT_ACCEPTABLE = CloseReason(4406, "Subprotocol not acceptable")
 INIT_TIMEOUT = CloseReason(4408, "Connection initialisation timeout")
 TOO_MANY_INITS = CloseReason(4429, "Too many initialisation requests")
 NORMAL = CloseReason(1000, "Normal Closure")
 # 1013 "Try Again Later": the client reconnects and resubscribes with `after`.
 FELL_BEHIND = CloseReason(1013, "Subscriber fell behind: resubscribe with `after` to resume")
-SHUTTING_DOWN = CloseReason(1001, "Server shutting down")
 
 
 def duplicate(operation_id: str) -> CloseReason:

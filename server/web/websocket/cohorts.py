@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import orjson
 import strawberry
 from strawberry.types import ExecutionResult
+from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.execution import PreExecutionError
 
 from server.live.streams import Sharing
@@ -101,6 +102,9 @@ class CohortRegistry:
     """The cohorts of one app, keyed by (scope, operation, variables)."""
 
     def __init__(self, schema: strawberry.Schema, policy: Mapping[str, Sharing]) -> None:
+        """Raises ValueError unless `policy` names every subscription of the schema, and
+        nothing else: a subscription left out would silently never be shared."""
+        _check_policy(schema, policy)
         self._schema = schema
         self._policy = policy
         self._cohorts: dict[Hashable, Cohort] = {}
@@ -144,6 +148,18 @@ class CohortRegistry:
             variable_values=dict(request.variables),
             context_value=context,
             operation_name=request.operation_name,
+        )
+
+
+def _check_policy(schema: strawberry.Schema, policy: Mapping[str, Sharing]) -> None:
+    root = schema.get_type_by_name("Subscription")
+    fields = root.fields if isinstance(root, StrawberryObjectDefinition) else []
+    names = {schema.config.name_converter.get_graphql_name(field) for field in fields}
+    missing, unknown = sorted(names - policy.keys()), sorted(policy.keys() - names)
+    if missing or unknown:
+        raise ValueError(
+            f"the sharing policy must name every subscription: missing {missing}, "
+            f"not in the schema {unknown}"
         )
 
 

@@ -9,12 +9,11 @@ from starlette.websockets import WebSocket
 from resolvers.subscription import SHARING
 from server.settings import Settings
 
+from . import close_codes
 from .admission import admit
 from .cohorts import CohortRegistry
 from .connection import Admit, Connection, Limits
 from .dialects import choose
-
-SUBPROTOCOL_NOT_ACCEPTABLE = 4406
 
 
 def websocket_endpoint(
@@ -23,7 +22,8 @@ def websocket_endpoint(
     async def endpoint(websocket: WebSocket) -> None:
         dialect = choose(websocket.scope.get("subprotocols", []))
         if dialect is None:
-            await websocket.close(SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
+            refused = close_codes.SUBPROTOCOL_NOT_ACCEPTABLE
+            await websocket.close(refused.code, refused.reason)
             return
         connection = Connection(websocket, dialect, registry=registry, admit=admit, limits=limits)
         await connection.serve()

@@ -37,6 +37,8 @@ def sharing_of(
     if len(selections) != 1 or not isinstance(selections[0], FieldNode):
         return Sharing.NEVER
     field = selections[0]
+    # The registry checked at start-up that the policy names every subscription: a field it
+    # does not name is not in the schema, and the document fails validation when it runs.
     sharing = policy.get(field.name.value, Sharing.NEVER)
     if sharing is Sharing.LIVE and _replays(field, variables):
         return Sharing.NEVER
