@@ -8,8 +8,8 @@ import pytest
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 
 from server.timeline.activities import ActivityState
-from server.timeline.names import PHASES
 from server.timeline.phases import Phase, build_phases
+from server.timeline.plan import PHASES
 from server.timeline.runs import RunSummary
 
 from .timeline_fixtures import Probe

@@ -11,7 +11,7 @@ from server.domain.enums import JobStatus
 from server.timeline.budget import RateBudget
 from server.timeline.cache import ExpiringLru
 from server.timeline.mismatch import SETTLE, status_mismatch
-from server.timeline.repair import repair_status
+from server.timeline.reconcile import repair_status
 from server.timeline.runs import RunSummary, human_size
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

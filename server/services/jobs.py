@@ -7,8 +7,9 @@ another writer is retried on fresh data, so two actions never both apply to the 
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from jsonschema import Draft202012Validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.db.models import Agent, Job, JobStep, Workflow
 from server.domain.dispatch import DispatchRequest
 from server.domain.enums import AgentStatus, JobStatus, StepStatus
-from server.domain.errors import AlreadyResent, DomainError, InvalidTransition, NotFound
+from server.domain.errors import (
+    AlreadyResent,
+    DomainError,
+    InvalidArgument,
+    InvalidTransition,
+    NotFound,
+)
 from server.domain.filters import JobFilter
 from server.domain.rules import CANCELLABLE_STATUSES, RESENDABLE_STATUSES
 from server.events import EventBus
@@ -26,7 +33,6 @@ from . import state_machine
 from .orchestrator import JobSignal, WorkflowGone
 from .outbox import OutboxDispatcher, outbox_entry
 from .unit_of_work import UnitOfWork, run_retrying
-from .validation import validate_input
 
 T = TypeVar("T")
 
@@ -370,3 +376,17 @@ async def _copy_steps(
         )
     if from_failed_step and failed_at is not None:
         job.current_step = failed_at
+
+
+def validate_input(job_input: Any, schema: dict[str, Any] | None) -> None:
+    """Input validation against a workflow's JSON Schema, reported with the failing path."""
+    if not isinstance(job_input, dict):
+        raise InvalidArgument("input must be a JSON object", field="input")
+    if schema is None:
+        return
+    errors = sorted(Draft202012Validator(schema).iter_errors(job_input), key=lambda e: e.path)
+    if errors:
+        first = errors[0]
+        path = "/".join(str(part) for part in first.absolute_path)
+        where = f"input/{path}" if path else "input"
+        raise InvalidArgument(f"{where}: {first.message}", field=where)

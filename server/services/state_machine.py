@@ -6,6 +6,9 @@ keeps the tab counts and queues the change notice that the unit of work publishe
 
 from datetime import UTC, datetime
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from server.db.models import Job, JobEvent
 from server.domain import rules
 from server.domain.enums import JobStatus
@@ -13,7 +16,6 @@ from server.domain.errors import InvalidTransition
 from server.events import JobChanged
 
 from .counters import adjust_status_count
-from .event_order import lock_event_order
 from .unit_of_work import UnitOfWork
 
 
@@ -78,3 +80,21 @@ async def _append_event(
     await work.session.flush()
     work.notify(JobChanged(tenant=job.tenant_id, job_number=job.number, sequence=event.sequence))
     return event
+
+
+# An arbitrary constant that names the lock: "jm" "ev" in ASCII.
+EVENT_ORDER_LOCK = 0x6A6D6576
+
+
+async def lock_event_order(session: AsyncSession) -> None:
+    """Status events become visible in sequence order.
+
+    On PostgreSQL a sequence value is taken at insert, not at commit, so without care a reader
+    could see event 11 committed while event 10 is still in flight, and a subscriber resuming
+    after 11 would never see 10. Writers of status events therefore take one
+    transaction-scoped advisory lock before inserting: commit order is sequence order, and
+    every reader that tails the table by sequence sees no gap. SQLite has a single writer,
+    which gives the same order.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(EVENT_ORDER_LOCK)))

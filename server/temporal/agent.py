@@ -20,7 +20,7 @@ from server.domain.enums import AgentStatus
 from server.services.execution import ExecutionService
 
 from .agent_activities import AgentActivities
-from .queues import agent_task_queue
+from .contracts import agent_task_queue
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0

@@ -94,3 +94,8 @@ class Outcome:
     agent_name: str | None = None
     workspace: str | None = None
     error: str | None = None
+
+
+def agent_task_queue(base: str, *, tenant: str, agent: str) -> str:
+    """Each agent listens on its own queue, so a step runs on the agent the job was given."""
+    return f"{base}.agent.{tenant}.{agent}"

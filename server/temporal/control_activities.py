@@ -7,8 +7,7 @@ from server.services.execution import ExecutionService, StartedJob
 from server.workflows.definition import StepDefinition, parse_steps
 
 from .activity_errors import domain_errors_are_final, record_end
-from .contracts import GateUpdate, JobPlan, JobRef, Outcome, StepPlan
-from .queues import agent_task_queue
+from .contracts import GateUpdate, JobPlan, JobRef, Outcome, StepPlan, agent_task_queue
 
 
 class ControlActivities:

@@ -1,10 +1,11 @@
 """A bounded LRU map whose entries may expire: what Temporal said about closed runs is kept
 until evicted, what it said about open runs only for a short while."""
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -40,3 +41,10 @@ class ExpiringLru(Generic[K, V]):
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
+
+
+def mark_retrieved(future: "asyncio.Future[Any]") -> None:
+    """A done-callback: fetch the exception, so asyncio does not log it as never retrieved
+    when every waiter gave up (timed out) before the shared call failed."""
+    if not future.cancelled():
+        future.exception()

@@ -9,8 +9,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflow.v1 import PendingActivityInfo
 
 from .activities import ActivityRecord, ActivityState, activity_records, with_pending
-from .names import PHASES, phase_of
-from .plan import job_plan
+from .plan import PHASES, job_plan, phase_of
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,21 @@ from temporalio.converter import DataConverter
 
 from server.temporal.contracts import JobPlan
 
-from .names import INIT_ACTIVITY
+# The four phases of a job and the activities of the job workflow that mark them: the names
+# `server.temporal` registers its activities under; any other activity (the step runs,
+# approval gates) belongs to Execution.
+INIT = "Init"
+AGENT_SETUP = "Agent Setup"
+EXECUTION = "Execution"
+TEARDOWN = "Teardown"
+PHASES = (INIT, AGENT_SETUP, EXECUTION, TEARDOWN)
+
+INIT_ACTIVITY = "init_job"
+PHASE_OF_ACTIVITY = {INIT_ACTIVITY: INIT, "setup_agent": AGENT_SETUP, "teardown": TEARDOWN}
+
+
+def phase_of(activity_type: str) -> str:
+    return PHASE_OF_ACTIVITY.get(activity_type, EXECUTION)
 
 
 def job_plan(events: Iterable[HistoryEvent]) -> JobPlan | None:

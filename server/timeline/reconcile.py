@@ -20,8 +20,7 @@ from server.domain.rules import FINAL_STATUSES
 from server.services.execution import ExecutionService
 
 from .mismatch import status_mismatch
-from .repair import repair_status
-from .runs import RunSummary
+from .runs import RUNNING, RunSummary
 from .sources import TimelineSources
 
 CHUNK = 200
@@ -125,3 +124,22 @@ async def _repair(
     except DomainError as refused:
         return replace(finding, outcome=f"not repaired: {refused.message}")
     return replace(finding, outcome="repaired")
+
+
+_ENDED_BADLY = {"FAILED", "TIMED_OUT", "TERMINATED"}
+
+
+def repair_status(run_status: str, result: str | None) -> JobStatus | None:
+    """The job's end as the orchestrator recorded it, or None when it cannot tell.
+
+    The job workflow fails with a failed job and is cancelled with a cancelled one; a
+    COMPLETED run returns COMPLETED, or ALREADY_ENDED when Init found the job had ended, so its
+    `result` says which.
+    """
+    if run_status == RUNNING:
+        return None
+    if run_status == "COMPLETED":
+        return JobStatus(result) if result is not None and result in JobStatus.__members__ else None
+    if run_status == "CANCELLED":
+        return JobStatus.CANCELLED
+    return JobStatus.FAILED if run_status in _ENDED_BADLY else None

@@ -6,8 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
-from .cache import ExpiringLru
-from .futures import mark_retrieved
+from .cache import ExpiringLru, mark_retrieved
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

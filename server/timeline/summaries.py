@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from server.timeline.runs import RunSummary, latest
 
 from .budget import RateBudget
-from .cache import ExpiringLru
-from .futures import mark_retrieved
+from .cache import ExpiringLru, mark_retrieved
 from .gateway import TemporalGateway
 
 
