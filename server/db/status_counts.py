@@ -1,18 +1,26 @@
-"""Recomputing the per-status job counts of a tenant from the jobs themselves.
+"""The per-status job counts of each tenant (`job_status_counts`): kept one change at a time by
+the state machine, and recomputed wholesale after bulk loads or to repair drift.
 
-The state machine keeps `job_status_counts` current one change at a time; this puts it
-right wholesale, after bulk loads or to repair drift.
+Both write with an upsert, PostgreSQL's or SQLite's by the session's dialect.
 """
 
-from sqlalchemy import Insert, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from server.db.models import Job, JobStatusCount
 from server.domain.enums import JobStatus
 
 _KEY = [JobStatusCount.tenant_id, JobStatusCount.status]
+
+
+async def adjust_status_count(
+    session: AsyncSession, *, tenant: str, status: JobStatus, delta: int
+) -> None:
+    """Add `delta` to the tenant's count of `status` (a row is made the first time)."""
+    statement = _upsert(session).values(tenant_id=tenant, status=status, count=delta)
+    await session.execute(_on_key_set(statement, JobStatusCount.count + delta))
 
 
 async def rebuild_status_counts(session: AsyncSession, tenant: str) -> None:
@@ -23,9 +31,9 @@ async def rebuild_status_counts(session: AsyncSession, tenant: str) -> None:
     """
     counted = select(Job.status, func.count()).where(Job.tenant_id == tenant).group_by(Job.status)
     counts = {status: int(count) for status, count in (await session.execute(counted))}
-    dialect = (await session.connection()).dialect.name
+    statement = _upsert(session)
     await session.execute(
-        _overwrite(dialect),
+        _on_key_set(statement, statement.excluded["count"]),
         [
             {"tenant_id": tenant, "status": status, "count": counts.get(status, 0)}
             for status in JobStatus
@@ -33,13 +41,16 @@ async def rebuild_status_counts(session: AsyncSession, tenant: str) -> None:
     )
 
 
-def _overwrite(dialect: str) -> Insert:
-    if dialect == "postgresql":
-        postgresql = postgresql_insert(JobStatusCount)
-        return postgresql.on_conflict_do_update(
-            index_elements=_KEY, set_={"count": postgresql.excluded["count"]}
-        )
-    sqlite = sqlite_insert(JobStatusCount)
-    return sqlite.on_conflict_do_update(
-        index_elements=_KEY, set_={"count": sqlite.excluded["count"]}
-    )
+Upsert = postgresql.Insert | sqlite.Insert
+
+
+def _upsert(session: AsyncSession) -> Upsert:
+    """An INSERT that can say what to do ON CONFLICT, in the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(JobStatusCount)
+    return sqlite.insert(JobStatusCount)
+
+
+def _on_key_set(statement: Upsert, count: ColumnElement[int]) -> Upsert:
+    """On a row of the same tenant and status, set its count to `count` instead."""
+    return statement.on_conflict_do_update(index_elements=_KEY, set_={"count": count})

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Agent, Job, JobEvent, JobStep, LogLine, Workflow
 from server.domain.enums import LogStream
+from server.domain.errors import NotFound
 
 
 async def workflows_by_id(
@@ -24,6 +25,14 @@ async def agents_by_id(
 ) -> dict[int, Agent]:
     rows = await session.scalars(select(Agent).where(Agent.tenant_id == tenant, Agent.id.in_(ids)))
     return {row.id: row for row in rows}
+
+
+async def agent_named(session: AsyncSession, *, tenant: str, name: str) -> Agent:
+    """The tenant's agent of that name; NotFound when there is none."""
+    agent = await session.scalar(select(Agent).where(Agent.tenant_id == tenant, Agent.name == name))
+    if agent is None:
+        raise NotFound(f"agent {name!r} does not exist", field="agent")
+    return agent
 
 
 async def jobs_by_number(

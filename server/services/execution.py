@@ -17,6 +17,7 @@ from server.domain.enums import AgentStatus, JobStatus, LogStream, StepStatus
 from server.domain.errors import InvalidArgument, NotFound
 from server.domain.rules import ACTIVE_STATUSES, FINAL_STATUSES
 from server.events import EventBus, LogAppended
+from server.reads.rows import agent_named
 
 from . import state_machine
 from .unit_of_work import UnitOfWork, run_retrying
@@ -49,7 +50,7 @@ class ExecutionService:
         """
 
         async def action(work: UnitOfWork) -> StartedJob | None:
-            job = await _job(work.session, tenant, number)
+            job = await state_machine.locked_job(work, tenant, number)
             if job.status in FINAL_STATUSES:
                 return None
             agent = await _agent_for(work.session, job)
@@ -69,8 +70,8 @@ class ExecutionService:
 
     async def claim_agent(self, *, tenant: str, number: int, agent_name: str) -> None:
         async def action(work: UnitOfWork) -> None:
-            await _job(work.session, tenant, number)
-            agent = await _named_agent(work.session, tenant, agent_name)
+            await state_machine.locked_job(work, tenant, number)
+            agent = await agent_named(work.session, tenant=tenant, name=agent_name)
             agent.status = AgentStatus.BUSY
             agent.last_seen_at = datetime.now(UTC)
 
@@ -80,7 +81,7 @@ class ExecutionService:
         self, *, tenant: str, number: int, index: int, attempt: int, step_input: Any
     ) -> None:
         async def action(work: UnitOfWork) -> None:
-            job, step = await _job_step(work.session, tenant, number, index)
+            job, step = await _job_step(work, tenant, number, index)
             step.status = StepStatus.RUNNING
             step.attempt = attempt
             step.started_at = datetime.now(UTC)
@@ -106,7 +107,7 @@ class ExecutionService:
         attempt whose clean-up finished after the retry began) is ignored."""
 
         async def action(work: UnitOfWork) -> None:
-            job, step = await _job_step(work.session, tenant, number, index)
+            job, step = await _job_step(work, tenant, number, index)
             if attempt is not None and attempt < step.attempt:
                 return
             step.status = StepStatus.FAILED if error is not None else StepStatus.COMPLETED
@@ -124,7 +125,7 @@ class ExecutionService:
         """An approval step is reached: the job waits (WAITING) for a person."""
 
         async def action(work: UnitOfWork) -> str:
-            job, step = await _job_step(work.session, tenant, number, index)
+            job, step = await _job_step(work, tenant, number, index)
             step.status = StepStatus.RUNNING
             step.started_at = datetime.now(UTC)
             job.current_step = index
@@ -170,7 +171,7 @@ class ExecutionService:
             return
 
         async def action(work: UnitOfWork) -> None:
-            job = await _job(work.session, tenant, number)
+            job = await state_machine.locked_job(work, tenant, number)
             last = await work.session.scalar(
                 select(func.max(LogLine.sequence)).where(LogLine.job_number == number)
             )
@@ -204,7 +205,7 @@ class ExecutionService:
         no step left RUNNING, and the agent back to ONLINE when it has nothing else running."""
 
         async def action(work: UnitOfWork) -> None:
-            job = await _job(work.session, tenant, number)
+            job = await state_machine.locked_job(work, tenant, number)
             if job.status is JobStatus.PAUSED and status is JobStatus.COMPLETED:
                 # Paused after the workflow's last check: there is nothing left to pause.
                 await state_machine.transition(
@@ -256,20 +257,9 @@ def _reported_cost(output: Any) -> float | None:
     return None
 
 
-async def _job(session: AsyncSession, tenant: str, number: int) -> Job:
-    job = await session.scalar(
-        select(Job).where(Job.tenant_id == tenant, Job.number == number).with_for_update()
-    )
-    if job is None:
-        raise NotFound(f"job #{number} does not exist", field="id")
-    return job
-
-
-async def _job_step(
-    session: AsyncSession, tenant: str, number: int, index: int
-) -> tuple[Job, JobStep]:
-    job = await _job(session, tenant, number)
-    step = await session.scalar(
+async def _job_step(work: UnitOfWork, tenant: str, number: int, index: int) -> tuple[Job, JobStep]:
+    job = await state_machine.locked_job(work, tenant, number)
+    step = await work.session.scalar(
         select(JobStep).where(JobStep.job_number == number, JobStep.index == index)
     )
     if step is None:
@@ -280,13 +270,6 @@ async def _job_step(
 async def _steps(session: AsyncSession, number: int) -> list[JobStep]:
     statement = select(JobStep).where(JobStep.job_number == number).order_by(JobStep.index)
     return list(await session.scalars(statement))
-
-
-async def _named_agent(session: AsyncSession, tenant: str, name: str) -> Agent:
-    agent = await session.scalar(select(Agent).where(Agent.tenant_id == tenant, Agent.name == name))
-    if agent is None:
-        raise NotFound(f"agent {name!r} does not exist", field="agent")
-    return agent
 
 
 async def _agent_for(session: AsyncSession, job: Job) -> Agent:
@@ -331,7 +314,7 @@ async def _stop_running_steps(session: AsyncSession, number: int, *, reason: str
 
 
 async def _release(session: AsyncSession, tenant: str, agent_name: str, number: int) -> None:
-    agent = await _named_agent(session, tenant, agent_name)
+    agent = await agent_named(session, tenant=tenant, name=agent_name)
     busy = await session.scalar(
         select(func.count())
         .select_from(Job)

@@ -28,6 +28,7 @@ from server.domain.filters import JobFilter
 from server.domain.rules import CANCELLABLE_STATUSES, RESENDABLE_STATUSES
 from server.events import EventBus
 from server.reads.jobs import filter_conditions, workflow_ids_for
+from server.reads.rows import agent_named
 
 from . import state_machine
 from .orchestrator import JobSignal, WorkflowGone
@@ -87,9 +88,11 @@ class JobService:
         """
 
         async def action(work: UnitOfWork) -> Job:
-            job = await _locked_job(work.session, tenant, number)
-            _require(job, *CANCELLABLE_STATUSES, target=JobStatus.CANCELLED)
+            job = await state_machine.locked_job(work, tenant, number)
             message = reason or "cancelled"
+            event = await state_machine.transition(
+                work, job, JobStatus.CANCELLED, actor=actor, message=message
+            )
             try:
                 if job.temporal_workflow_id is None:
                     raise WorkflowGone
@@ -97,10 +100,9 @@ class JobService:
                     job.temporal_workflow_id, actor=actor, reason=message
                 )
             except WorkflowGone:
-                message += " (no workflow in Temporal: recorded in the database only)"
-            await state_machine.transition(
-                work, job, JobStatus.CANCELLED, actor=actor, message=message
-            )
+                event.message = (
+                    f"{message} (no workflow in Temporal: recorded in the database only)"
+                )
             return job
 
         return await self._run(action)
@@ -167,12 +169,16 @@ class JobService:
         message = f"rejected: {reason}" if reason else "rejected"
 
         async def action(work: UnitOfWork) -> Job:
-            job = await _locked_job(work.session, tenant, number)
-            _require(job, JobStatus.WAITING, target=JobStatus.FAILED)
-            job.error = message
+            job = await state_machine.locked_job(work, tenant, number)
             await state_machine.transition(
-                work, job, JobStatus.FAILED, actor=actor, message=message
+                work,
+                job,
+                JobStatus.FAILED,
+                actor=actor,
+                message=message,
+                only_from={JobStatus.WAITING},
             )
+            job.error = message
             await self._signal(job, JobSignal.REJECT, actor=actor, message=message)
             return job
 
@@ -182,7 +188,7 @@ class JobService:
         self, *, tenant: str, number: int, actor: str | None, from_failed_step: bool = False
     ) -> Job:
         async def action(work: UnitOfWork) -> Job:
-            original = await _locked_job(work.session, tenant, number)
+            original = await state_machine.locked_job(work, tenant, number)
             if original.resent_as_number is not None:
                 raise AlreadyResent(
                     f"job #{number} was already resent as job #{original.resent_as_number}",
@@ -244,9 +250,10 @@ class JobService:
         signal: JobSignal,
     ) -> Job:
         async def action(work: UnitOfWork) -> Job:
-            job = await _locked_job(work.session, tenant, number)
-            _require(job, only, target=target)
-            await state_machine.transition(work, job, target, actor=actor, message=message)
+            job = await state_machine.locked_job(work, tenant, number)
+            await state_machine.transition(
+                work, job, target, actor=actor, message=message, only_from={only}
+            )
             await self._signal(job, signal, actor=actor, message=message)
             return job
 
@@ -257,24 +264,6 @@ class JobService:
             conditions = await filter_conditions(session, tenant=tenant, job_filter=job_filter)
             statement = select(Job.number).where(*conditions, Job.status.in_(CANCELLABLE_STATUSES))
             return list(await session.scalars(statement.order_by(Job.number)))
-
-
-def _require(job: Job, *allowed: JobStatus, target: JobStatus) -> None:
-    if job.status not in allowed:
-        names = " or ".join(status.value for status in allowed)
-        raise InvalidTransition(
-            f"job #{job.number} is {job.status.value}: only a {names} job can become "
-            f"{target.value}",
-            field="id",
-        )
-
-
-async def _locked_job(session: AsyncSession, tenant: str, number: int) -> Job:
-    statement = select(Job).where(Job.tenant_id == tenant, Job.number == number).with_for_update()
-    job = await session.scalar(statement)
-    if job is None:
-        raise NotFound(f"job #{number} does not exist", field="id")
-    return job
 
 
 async def _by_idempotency_key(session: AsyncSession, tenant: str, key: str | None) -> Job | None:
@@ -293,14 +282,15 @@ async def _workflow(session: AsyncSession, tenant: str, name: str) -> Workflow:
 
 
 async def _agent(session: AsyncSession, tenant: str, name: str | None) -> Agent | None:
-    statement = select(Agent).where(Agent.tenant_id == tenant)
-    if name is None:
-        statement = statement.where(Agent.status == AgentStatus.ONLINE).order_by(Agent.name)
-        return await session.scalar(statement.limit(1))
-    agent = await session.scalar(statement.where(Agent.name == name))
-    if agent is None:
-        raise NotFound(f"agent {name!r} does not exist", field="agent")
-    return agent
+    """The named agent, or without a name the first one online (or none)."""
+    if name is not None:
+        return await agent_named(session, tenant=tenant, name=name)
+    statement = (
+        select(Agent)
+        .where(Agent.tenant_id == tenant, Agent.status == AgentStatus.ONLINE)
+        .order_by(Agent.name)
+    )
+    return await session.scalar(statement.limit(1))
 
 
 def _new_job(tenant: str, request: DispatchRequest, workflow: Workflow, agent: Agent | None) -> Job:

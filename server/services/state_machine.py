@@ -4,18 +4,19 @@ It checks the move against the rules, stamps the job's times, appends the status
 keeps the tab counts and queues the change notice that the unit of work publishes after commit.
 """
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Job, JobEvent
+from server.db.status_counts import adjust_status_count
 from server.domain import rules
 from server.domain.enums import JobStatus
-from server.domain.errors import InvalidTransition
+from server.domain.errors import InvalidTransition, NotFound
 from server.events import JobChanged
 
-from .counters import adjust_status_count
 from .unit_of_work import UnitOfWork
 
 
@@ -28,6 +29,16 @@ async def record_created(
     return await _append_event(work, job, None, actor=actor, message=message)
 
 
+async def locked_job(work: UnitOfWork, tenant: str, number: int) -> Job:
+    """The job, locked for the rest of the transaction (where the database can lock rows)."""
+    job = await work.session.scalar(
+        select(Job).where(Job.tenant_id == tenant, Job.number == number).with_for_update()
+    )
+    if job is None:
+        raise NotFound(f"job #{number} does not exist", field="id")
+    return job
+
+
 async def transition(
     work: UnitOfWork,
     job: Job,
@@ -35,8 +46,17 @@ async def transition(
     *,
     actor: str | None,
     message: str | None = None,
+    only_from: Collection[JobStatus] | None = None,
 ) -> JobEvent:
+    """Move the job to `target`, if the rules allow it (and, for an action that only applies to
+    some statuses, if the job is in one of `only_from`); InvalidTransition otherwise."""
     current = job.status
+    if only_from is not None and current not in only_from:
+        names = " or ".join(status.value for status in only_from)
+        raise InvalidTransition(
+            f"job #{job.number} is {current.value}: only a {names} job can become {target.value}",
+            field="id",
+        )
     if not rules.can_transition(current, target):
         raise InvalidTransition(
             f"job #{job.number} is {current.value}: it cannot become {target.value}", field="id"
