@@ -40,7 +40,7 @@ class Runtime:
     execution: ExecutionService
     """The writes made while a job runs (the worker's and the agents' activities)."""
     outbox: OutboxDispatcher
-    """Delivers what is owed to the orchestrator after commit (workflow starts)."""
+    """Sends Temporal what it is owed after commit: workflow starts, signals, cancellations."""
     live: LiveHub
     timeline: TimelineSources | None = None
     """Temporal's side of job timelines, with the caches shared by requests."""

@@ -1,14 +1,23 @@
 """Acting on running jobs through Temporal: cancel, pause and resume, approve and reject,
-scheduled start, and cancelling jobs that have no workflow."""
+scheduled start, and cancelling jobs that have no workflow; each signal sent once, after commit."""
 
 import asyncio
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
 
+from server.db.models import Job, pipeline_id
+from server.domain.enums import JobStatus
 from server.runtime import Runtime
 
 from .conftest import GraphQLClient
@@ -219,3 +228,99 @@ async def test_a_scheduled_job_starts_at_its_time(
     assert datetime.now(UTC) >= start_at
     job = await wait_for(tgql, number, status_is("COMPLETED"))
     assert [e["toStatus"] for e in job["events"]] == ["SCHEDULED", "RUNNING", "COMPLETED"]
+
+
+class ProcessDied(Exception):
+    """Stands for the API process dying: nothing after it runs."""
+
+
+@contextmanager
+def first_commit_fails(when: Callable[[Session], bool]) -> Iterator[list[Session]]:
+    """The first commit of a transaction that `when` picks fails as a lost race does (the unit
+    of work then retries it); the sessions it failed are listed."""
+    failed: list[Session] = []
+
+    def before_commit(session: Session) -> None:
+        if not failed and when(session):
+            failed.append(session)
+            raise StaleDataError("another writer changed the job first")
+
+    event.listen(Session, "before_commit", before_commit)
+    try:
+        yield failed
+    finally:
+        event.remove(Session, "before_commit", before_commit)
+
+
+def pausing(number: int) -> Callable[[Session], bool]:
+    """Picks the transaction that records the job's pause."""
+    return lambda session: any(
+        isinstance(row, Job) and row.number == number and row.status is JobStatus.PAUSED
+        for row in session.identity_map.values()
+    )
+
+
+async def signals(client: Client, number: int) -> list[str]:
+    """The signals the job's workflow received, in order."""
+    history = await client.get_workflow_handle(pipeline_id(number)).fetch_history()
+    return [
+        event.workflow_execution_signaled_event_attributes.signal_name
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    ]
+
+
+async def test_a_retried_transaction_signals_the_workflow_once(
+    tgql: GraphQLClient, load_workflow: Loader, temporal_client: Client
+) -> None:
+    # Given a job running its first step
+    await load_workflow(TWO_SLOW)
+    number = (await dispatch(tgql, workflow="two-slow"))["job"]["number"]
+    await wait_for(tgql, number, lambda job: job["steps"][0]["status"] == "RUNNING")
+
+    # When its pause loses a race at commit and the unit of work runs it again
+    with first_commit_fails(pausing(number)) as failed:
+        paused = await act(tgql, PAUSE, number)
+    assert paused["job"] == {"status": "PAUSED"}
+    assert len(failed) == 1
+
+    # Then the workflow was told once, and the job paused once
+    assert await signals(temporal_client, number) == ["pause"]
+    assert (await act(tgql, RESUME, number))["job"] == {"status": "RUNNING"}
+    job = await wait_for(tgql, number, status_is("COMPLETED", "FAILED"))
+    assert job["status"] == "COMPLETED"
+    assert [event["message"] for event in job["events"]].count("paused") == 1
+    assert await signals(temporal_client, number) == ["pause", "resume"]
+
+
+async def test_a_signal_is_sent_even_when_the_process_dies_right_after_its_commit(
+    tgql: GraphQLClient,
+    load_workflow: Loader,
+    temporal_runtime: Runtime,
+    temporal_client: Client,
+    tenant: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a job running its first step
+    await load_workflow(TWO_SLOW)
+    number = (await dispatch(tgql, workflow="two-slow"))["job"]["number"]
+    await wait_for(tgql, number, lambda job: job["steps"][0]["status"] == "RUNNING")
+
+    # When the process that pauses it dies after the commit, before it sends anything
+    async def died(_number: int) -> bool:
+        raise ProcessDied
+
+    with monkeypatch.context() as patch:
+        patch.setattr(temporal_runtime.outbox, "deliver", died)
+        with pytest.raises(ProcessDied):
+            await temporal_runtime.jobs.pause(tenant=tenant, number=number, actor="operator")
+
+    # Then the pause is recorded, and the worker's outbox round still tells the workflow
+    assert (await job_state(tgql, number))["status"] == "PAUSED"
+    async with asyncio.timeout(20):
+        while await signals(temporal_client, number) != ["pause"]:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    assert (await act(tgql, RESUME, number))["job"] == {"status": "RUNNING"}
+    job = await wait_for(tgql, number, status_is("COMPLETED", "FAILED"))
+    assert job["status"] == "COMPLETED"
+    assert await signals(temporal_client, number) == ["pause", "resume"]

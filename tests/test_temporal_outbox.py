@@ -1,13 +1,17 @@
-"""Dispatch survives a Temporal outage: the job waits in the outbox and runs once, later."""
+"""Temporal outages lose nothing: a dispatched job waits in the outbox and runs once, later;
+actions on running jobs are recorded and their signals sent when Temporal is back."""
 
 import uuid
 from pathlib import Path
 
+from sqlalchemy import select
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from server.app import create_app
+from server.db.models import JobSignalOutbox
 from server.net import free_port
 from server.runtime import Runtime
+from server.services.outbox import GONE_NOTE
 from server.temporal.agent import AgentIdentity, running_agent
 from server.temporal.dev_server import dev_server
 from server.temporal.orchestrator import TemporalOrchestrator
@@ -99,10 +103,12 @@ async def test_without_temporal_dispatch_waits_and_cancel_works_in_the_database(
     assert await runtime.outbox.deliver(number)
 
 
-async def test_actions_on_a_workflow_answer_unavailable_while_temporal_is_down(
+async def test_actions_while_temporal_is_down_are_recorded_and_sent_when_it_is_back(
     runtime: Runtime, tenant: str, tmp_path: Path
 ) -> None:
-    api = runtime_for(runtime, f"127.0.0.1:{free_port()}", tmp_path)
+    # Given a running job whose Temporal is down
+    port = free_port()
+    api = runtime_for(runtime, f"127.0.0.1:{port}", tmp_path)
     world = await build_world(
         api.session_factory, tenant, [{"status": "RUNNING", "temporal_workflow_id": "pipeline-x"}]
     )
@@ -110,12 +116,41 @@ async def test_actions_on_a_workflow_answer_unavailable_while_temporal_is_down(
     async with serving(create_app(runtime=api)) as http:
         gql = GraphQLClient(http)
 
+        # When it is paused, then cancelled
         paused = await act(gql, PAUSE, number)
         cancelled = await act(gql, CANCEL, number)
 
-        for payload in (paused, cancelled):
-            assert payload["job"] is None
-            assert [error["code"] for error in payload["errors"]] == ["ORCHESTRATOR_UNAVAILABLE"]
+        # Then both are recorded, and both messages wait in the outbox, in order
+        assert paused == {"job": {"status": "PAUSED"}, "errors": []}
+        assert cancelled == {"job": {"status": "CANCELLED"}, "errors": []}
         job = await job_state(gql, number)
-        assert job["status"] == "RUNNING"
-        assert [event["toStatus"] for event in job["events"]] == []
+        assert [event["toStatus"] for event in job["events"]] == ["PAUSED", "CANCELLED"]
+    assert await owed(api, number) == ["pause", "cancel"]
+    assert await api.outbox.deliver_pending(tenant=tenant) == 0
+
+    # And once Temporal is back, the next round sends them (this workflow never existed)
+    async with dev_server(port=port):
+        assert await api.outbox.deliver_pending(tenant=tenant) == 2
+    assert await owed(api, number) == []
+    assert await sent_notes(api, number) == [GONE_NOTE, GONE_NOTE]
+
+
+async def owed(api: Runtime, number: int) -> list[str]:
+    """The messages still owed to the job's workflow, oldest first."""
+    async with api.session_factory() as session:
+        rows = await session.scalars(
+            select(JobSignalOutbox)
+            .where(JobSignalOutbox.job_number == number, JobSignalOutbox.delivered_at.is_(None))
+            .order_by(JobSignalOutbox.id)
+        )
+        return [row.signal for row in rows]
+
+
+async def sent_notes(api: Runtime, number: int) -> list[str | None]:
+    async with api.session_factory() as session:
+        rows = await session.scalars(
+            select(JobSignalOutbox)
+            .where(JobSignalOutbox.job_number == number)
+            .order_by(JobSignalOutbox.id)
+        )
+        return [row.last_error for row in rows]

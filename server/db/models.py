@@ -208,6 +208,37 @@ class JobOutbox(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class JobSignalOutbox(Base):
+    """A message owed to a job's workflow (a signal, or a cancellation), written in the same
+    transaction as the status change it follows.
+
+    The dispatcher sends it after commit and stamps `delivered_at`: a transaction that is
+    retried or rolled back sends nothing, and a process that dies after commit leaves the row
+    for the next round. A job's messages go out in the order they were written.
+    """
+
+    __tablename__ = "job_signal_outbox"
+    __table_args__ = (
+        Index("ix_job_signal_outbox_delivered_id", "delivered_at", "id"),
+        Index("ix_job_signal_outbox_job_number", "job_number"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_TENANT)
+    job_number: Mapped[int] = mapped_column(ForeignKey("jobs.number", ondelete="CASCADE"))
+    workflow_id: Mapped[str] = mapped_column(String(255))
+    signal: Mapped[str] = mapped_column(String(16))
+    """A job workflow signal's name, or `cancel`."""
+    actor: Mapped[str | None] = mapped_column(String(200))
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """While set and in the future, one dispatcher is sending the message."""
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class JobStatusCount(Base):
     """How many jobs each tenant has in each status.
 

@@ -3,6 +3,8 @@
 Every action is one unit of work: load the job (locked where the database can), check the
 move through the state machine, write, commit, then publish. A write that lost a race to
 another writer is retried on fresh data, so two actions never both apply to the same state.
+What the job's workflow must be told (its start, a signal, its cancellation) is written to
+the outbox in the same unit of work and sent after commit, never from inside it.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,8 +33,8 @@ from server.reads.jobs import filter_conditions, workflow_ids_for
 from server.reads.rows import agent_named
 
 from . import state_machine
-from .orchestrator import JobSignal, WorkflowGone
-from .outbox import OutboxDispatcher, outbox_entry
+from .orchestrator import JobSignal
+from .outbox import CANCEL, GONE_NOTE, OutboxDispatcher, outbox_entry, owe_message
 from .unit_of_work import UnitOfWork, run_retrying
 
 T = TypeVar("T")
@@ -48,7 +50,6 @@ class JobService:
         self._session_factory = session_factory
         self._bus = bus
         self._outbox = outbox
-        self._orchestrator = outbox.orchestrator
 
     async def _run(self, action: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         return await run_retrying(self._session_factory, self._bus, action)
@@ -82,30 +83,22 @@ class JobService:
     async def cancel(
         self, *, tenant: str, number: int, actor: str | None, reason: str | None = None
     ) -> Job:
-        """Record the cancellation and cancel the workflow (its running step is killed).
+        """Record the cancellation, then cancel the workflow (its running step is killed).
 
         A job with no workflow in Temporal is cancelled in the database alone, and says so.
         """
+        message = reason or "cancelled"
 
         async def action(work: UnitOfWork) -> Job:
             job = await state_machine.locked_job(work, tenant, number)
-            message = reason or "cancelled"
-            event = await state_machine.transition(
-                work, job, JobStatus.CANCELLED, actor=actor, message=message
+            owed = owe_message(work, job, CANCEL, actor=actor, text=message)
+            note = "" if owed else f" ({GONE_NOTE})"
+            await state_machine.transition(
+                work, job, JobStatus.CANCELLED, actor=actor, message=message + note
             )
-            try:
-                if job.temporal_workflow_id is None:
-                    raise WorkflowGone
-                await self._orchestrator.cancel_job(
-                    job.temporal_workflow_id, actor=actor, reason=message
-                )
-            except WorkflowGone:
-                event.message = (
-                    f"{message} (no workflow in Temporal: recorded in the database only)"
-                )
             return job
 
-        return await self._run(action)
+        return await self._told(await self._run(action))
 
     async def cancel_many(
         self,
@@ -167,22 +160,16 @@ class JobService:
         self, *, tenant: str, number: int, actor: str | None, reason: str | None = None
     ) -> Job:
         message = f"rejected: {reason}" if reason else "rejected"
-
-        async def action(work: UnitOfWork) -> Job:
-            job = await state_machine.locked_job(work, tenant, number)
-            await state_machine.transition(
-                work,
-                job,
-                JobStatus.FAILED,
-                actor=actor,
-                message=message,
-                only_from={JobStatus.WAITING},
-            )
-            job.error = message
-            await self._signal(job, JobSignal.REJECT, actor=actor, message=message)
-            return job
-
-        return await self._run(action)
+        return await self._move(
+            tenant,
+            number,
+            JobStatus.FAILED,
+            actor=actor,
+            message=message,
+            only=JobStatus.WAITING,
+            signal=JobSignal.REJECT,
+            error=message,
+        )
 
     async def resend(
         self, *, tenant: str, number: int, actor: str | None, from_failed_step: bool = False
@@ -224,19 +211,11 @@ class JobService:
                 return await session.get(Job, job.number) or job
         return job
 
-    async def _signal(
-        self, job: Job, signal: JobSignal, *, actor: str | None, message: str | None
-    ) -> None:
-        """Tell the job's workflow, inside the caller's transaction: if Temporal is unreachable
-        the error rolls the change back; a job with no workflow changes in the database only."""
-        if job.temporal_workflow_id is None:
-            return
-        try:
-            await self._orchestrator.signal_job(
-                job.temporal_workflow_id, signal, actor=actor, message=message
-            )
-        except WorkflowGone:
-            return
+    async def _told(self, job: Job) -> Job:
+        """After commit: send what the change owes the job's workflow now if Temporal answers
+        (else the outbox keeps it for the worker's next round)."""
+        await self._outbox.deliver(job.number)
+        return job
 
     async def _move(
         self,
@@ -248,16 +227,21 @@ class JobService:
         message: str,
         only: JobStatus,
         signal: JobSignal,
+        error: str | None = None,
     ) -> Job:
+        """An action that moves a job in one status to `target` and signals its workflow."""
+
         async def action(work: UnitOfWork) -> Job:
             job = await state_machine.locked_job(work, tenant, number)
             await state_machine.transition(
                 work, job, target, actor=actor, message=message, only_from={only}
             )
-            await self._signal(job, signal, actor=actor, message=message)
+            if error is not None:
+                job.error = error
+            owe_message(work, job, signal, actor=actor, text=message)
             return job
 
-        return await self._run(action)
+        return await self._told(await self._run(action))
 
     async def _cancellable(self, tenant: str, job_filter: JobFilter) -> list[int]:
         async with self._session_factory() as session:
