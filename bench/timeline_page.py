@@ -98,7 +98,7 @@ async def main(budget: Budget) -> None:
             temporal_visibility_rate=10_000,
             _env_file=None,  # type: ignore[call-arg]
         )
-        async with process_runtime(settings) as runtime:
+        async with process_runtime(settings, migrate_schema=True) as runtime:
             numbers = await run_jobs(runtime, settings, address)
             await measure(runtime, numbers, budget)
 

@@ -8,13 +8,14 @@ service and the outbox, the agent the execution service); nothing below this mod
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from server.db import migrate
-from server.db.engine import create_engine, create_read_session_factory, create_session_factory
+from server.db.engine import create_read_session_factory, create_session_factory, engine_for
 from server.events import EventBus, InProcessBus
 from server.events.postgres import PostgresBus
 from server.live.hub import LiveHub
@@ -47,9 +48,9 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Runtime":
-        engine = create_engine(settings.database_url, echo=settings.sql_echo)
+        engine = engine_for(settings)
         session_factory = create_session_factory(engine)
-        bus = create_bus(settings.event_bus, engine)
+        bus = create_bus(settings.event_bus, engine, listen_url=settings.event_bus_url)
         outbox = OutboxDispatcher(session_factory, bus, create_orchestrator(settings))
         return cls(
             settings=settings,
@@ -88,6 +89,7 @@ class Runtime:
             outbox=self.outbox if outbox else None,
             outbox_interval=self.settings.outbox_interval_seconds,
             outbox_tenant=outbox_tenant,
+            shutdown_grace=timedelta(seconds=self.settings.shutdown_grace_seconds),
         )
 
     async def close(self) -> None:
@@ -96,22 +98,25 @@ class Runtime:
         await self.engine.dispose()
 
 
-def create_bus(kind: EventBusKind, engine: AsyncEngine) -> EventBus:
-    """LISTEN/NOTIFY on PostgreSQL, in-process otherwise (or as JOBMONITOR_EVENT_BUS says)."""
+def create_bus(kind: EventBusKind, engine: AsyncEngine, *, listen_url: str | None) -> EventBus:
+    """LISTEN/NOTIFY on PostgreSQL, in-process otherwise (or as JOBMONITOR_EVENT_BUS says).
+    `listen_url`: a direct connection for LISTEN when the engine goes through a
+    transaction-mode pooler (None: the engine's own URL)."""
     on_postgres = engine.dialect.name == "postgresql"
     if kind is EventBusKind.POSTGRES and not on_postgres:
         raise ValueError("JOBMONITOR_EVENT_BUS=postgres needs a PostgreSQL database")
     if kind is EventBusKind.POSTGRES or (kind is EventBusKind.AUTO and on_postgres):
-        return PostgresBus(engine)
+        return PostgresBus(engine, listen_url=listen_url)
     return InProcessBus()
 
 
 @asynccontextmanager
-async def process_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """A runtime for one command-line process: built, migrated, and closed at the end."""
+async def process_runtime(settings: Settings, *, migrate_schema: bool) -> AsyncIterator[Runtime]:
+    """A runtime for one command-line process, closed at the end: its schema migrated
+    (`migrate_schema`, under the migration lock) or checked to be current (SchemaBehind)."""
     runtime = Runtime.from_settings(settings)
     try:
-        await migrate.upgrade(runtime.engine)
+        await migrate.prepare(runtime.engine, migrate=migrate_schema)
         yield runtime
     finally:
         await runtime.close()

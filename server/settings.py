@@ -2,9 +2,15 @@
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StartupError(Exception):
+    """A process cannot start (a setting, a file, the schema, a handshake): the message says
+    why and what to do, and never holds a secret."""
 
 
 class AuthMode(StrEnum):
@@ -122,3 +128,91 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = Field(
         default=1.0, gt=0, description="How often the outbox dispatcher retries pending starts."
     )
+
+    # Deployment: the database pool, Temporal's security, migrations, probes and shutdown
+    # (docs/deployment.md).
+    database_url_file: Path | None = Field(
+        default=None, description="A file holding JOBMONITOR_DATABASE_URL (a mounted secret)."
+    )
+    database_pool_size: int = Field(
+        default=10, ge=1, description="PostgreSQL connections each process keeps open."
+    )
+    database_max_overflow: int = Field(
+        default=20, ge=0, description="Connections a process may open beyond the pool at peaks."
+    )
+    database_pool_timeout: float = Field(
+        default=30.0, gt=0, description="Longest a request waits for a free connection."
+    )
+    database_statement_cache: int = Field(
+        default=100,
+        ge=0,
+        description="Prepared statements asyncpg keeps per connection; 0 behind PgBouncer in "
+        "transaction mode.",
+    )
+    event_bus_url: str | None = Field(
+        default=None,
+        description="A direct PostgreSQL URL for the event bus's LISTEN connection (needed "
+        "when JOBMONITOR_DATABASE_URL goes through a transaction-mode pooler); unset, the "
+        "database URL.",
+    )
+    event_bus_url_file: Path | None = Field(
+        default=None, description="A file holding JOBMONITOR_EVENT_BUS_URL."
+    )
+    temporal_tls_ca: Path | None = Field(
+        default=None, description="CA certificate (PEM) that signed Temporal's certificate."
+    )
+    temporal_tls_cert: Path | None = Field(
+        default=None, description="Client certificate (PEM) for mutual TLS with Temporal."
+    )
+    temporal_tls_key: Path | None = Field(
+        default=None, description="Private key (PEM) of JOBMONITOR_TEMPORAL_TLS_CERT."
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="Name Temporal's certificate is checked against (and SNI)."
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None, description="API key sent to Temporal (TLS is then on by default)."
+    )
+    temporal_api_key_file: Path | None = Field(
+        default=None, description="A file holding JOBMONITOR_TEMPORAL_API_KEY."
+    )
+    auto_migrate: bool = Field(
+        default=False,
+        description="`serve`, `worker` and `agent` migrate the database at start (under a "
+        "lock); otherwise they refuse to start on a schema behind their code.",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        description="On SIGTERM, how long requests, websockets, activities and agent steps get "
+        "to finish; the process exits at most 5 s later whatever it waits on.",
+    )
+    probe_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="`worker` and `agent` serve /healthz and /readyz on this port.",
+    )
+
+    @model_validator(mode="after")
+    def _read_secret_files(self) -> Self:
+        if self.database_url_file is not None:
+            self.database_url = _secret_file(self, "database_url")
+        if self.event_bus_url_file is not None:
+            self.event_bus_url = _secret_file(self, "event_bus_url")
+        if self.temporal_api_key_file is not None:
+            self.temporal_api_key = SecretStr(_secret_file(self, "temporal_api_key"))
+        return self
+
+
+def _secret_file(settings: Settings, name: str) -> str:
+    """The content of the file named by `<name>_file`, without its final newline."""
+    variable = f"JOBMONITOR_{name.upper()}"
+    if name in settings.model_fields_set:
+        raise ValueError(f"set {variable} or {variable}_FILE, not both")
+    path = getattr(settings, f"{name}_file")
+    try:
+        return str(path.read_text(encoding="utf-8").rstrip("\r\n"))
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise ValueError(f"{variable}_FILE: cannot read {path}: {reason}") from None

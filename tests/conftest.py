@@ -29,9 +29,15 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 BACKENDS = ["sqlite", "postgresql"]
 __all__ = ["live_server"]  # a fixture of tests.live_server, shared by every test
-# A real Temporal dev server and per-test workers (tests/test_temporal_*.py), and the probe
-# workflow of tests/test_timeline_*.py.
-pytest_plugins = ["tests.temporal_support", "tests.timeline_fixtures"]
+# A real Temporal dev server and per-test workers (tests/test_temporal_*.py), the probe
+# workflow of tests/test_timeline_*.py, PgBouncer in front of PostgreSQL, and Temporal behind
+# a mutual-TLS proxy.
+pytest_plugins = [
+    "tests.temporal_support",
+    "tests.timeline_fixtures",
+    "tests.pgbouncer",
+    "tests.tls_proxy",
+]
 
 
 async def _create_postgres_database() -> str:
@@ -67,6 +73,17 @@ async def database_url(
         path: Path = tmp_path_factory.mktemp("db") / "jobmonitor.db"
         yield f"sqlite+aiosqlite:///{path}"
         return
+    name = await _create_postgres_database()
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        await _drop_postgres_database(name)
+
+
+@pytest.fixture
+async def empty_postgres_url() -> AsyncIterator[str]:
+    """A PostgreSQL database of its own for this test, with nothing in it (not migrated)."""
     name = await _create_postgres_database()
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     try:
@@ -173,3 +190,10 @@ def sql_statements(shared_runtime: Runtime) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def on_postgresql(database_url: str) -> None:
+    """For tests that need no second run on SQLite (the deployment's database is PostgreSQL)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("runs on PostgreSQL only")

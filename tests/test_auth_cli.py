@@ -4,12 +4,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from server import cli
 from server.auth.tokens import well_formed
 from server.settings import AuthMode, Settings
+from server.web.serving import GracefulServer
 
 runner = CliRunner()
 
@@ -46,9 +46,12 @@ def test_tokens_create_refuses_bad_roles_and_tenants(arguments: list[str], messa
 
 
 @pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def served(monkeypatch: pytest.MonkeyPatch, database: None) -> list[dict[str, Any]]:
+    """The configurations uvicorn was started with, recorded instead of served (on a database
+    `serve` may migrate)."""
+    monkeypatch.setenv("JOBMONITOR_AUTO_MIGRATE", "true")
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda _app, **options: calls.append(options))
+    monkeypatch.setattr(GracefulServer, "run", lambda server: calls.append(vars(server.config)))
     return calls
 
 

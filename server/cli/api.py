@@ -1,14 +1,17 @@
 """`jobmonitor serve` and `jobmonitor export-schema`: the API and its schema."""
 
+import asyncio
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from resolvers.schema import export_sdl
 from server.app import create_app
 from server.auth.exposure import unsafe_exposure
 from server.settings import Settings
+from server.web.serving import serve_api
+
+from .process import preflight
 
 
 def serve(
@@ -18,19 +21,16 @@ def serve(
         bool, typer.Option(help="Serve with JOBMONITOR_AUTH=disabled beyond loopback.")
     ] = False,
 ) -> None:
-    """Serve the GraphQL API at /graphql (GraphiQL in a browser) and /healthz."""
+    """Serve the GraphQL API at /graphql (GraphiQL in a browser), /healthz and /readyz."""
     settings = Settings()
     refusal = unsafe_exposure(settings, host)
     if refusal is not None and not allow_unauthenticated:
         typer.echo(refusal, err=True)
         raise typer.Exit(2)
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        ws_per_message_deflate=False,
-        ws_max_size=settings.max_body_bytes,
+    asyncio.run(
+        preflight(settings, migrate_schema=settings.auto_migrate, identity="jobmonitor-api")
     )
+    serve_api(create_app(settings), host=host, port=port, settings=settings)
 
 
 def export_schema() -> None:

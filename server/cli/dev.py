@@ -20,7 +20,7 @@ from server.net import free_port
 from server.runtime import Runtime, process_runtime
 from server.settings import AuthMode, Settings
 from server.temporal.agent import AgentIdentity, running_agent
-from server.temporal.client import connect
+from server.temporal.client import connect_checked
 from server.temporal.dev_server import dev_server
 from server.workflows.store import load_workflow_files
 
@@ -55,7 +55,7 @@ def dev(
             settings, host=host, port=port, demo=demo, workflows=workflows or [EXAMPLES], stop=stop
         )
 
-    run_until_stopped(main)
+    run_until_stopped(main, grace_seconds=settings.shutdown_grace_seconds)
 
 
 def dev_settings() -> Settings:
@@ -81,10 +81,10 @@ async def run_dev(
             dev_server(port=_temporal_port(), db_file=TEMPORAL_DB)
         )
         settings = settings.model_copy(update={"temporal_address": address})
-        runtime = await stack.enter_async_context(process_runtime(settings))
+        runtime = await stack.enter_async_context(process_runtime(settings, migrate_schema=True))
         tenant = settings.default_tenant
         loaded = await load_workflow_files(runtime.session_factory, tenant=tenant, paths=workflows)
-        client = await connect(settings, identity="jobmonitor-dev")
+        client = await connect_checked(settings, identity="jobmonitor-dev")
         await stack.enter_async_context(runtime.running_worker(client))
         identity = AgentIdentity(
             tenant=tenant,

@@ -4,8 +4,11 @@ from typing import Annotated
 
 import typer
 
+from server.runtime import Runtime
+from server.settings import Settings
+from server.temporal.client import TemporalNotAnswering, connect_checked
 from server.timeline.gateway import TemporalUnreachable
-from server.timeline.reconcile import TemporalNotConfigured, reconcile
+from server.timeline.reconcile import Finding, TemporalNotConfigured, reconcile
 
 from .process import with_runtime
 
@@ -20,17 +23,25 @@ def reconcile_command(
     ] = False,
 ) -> None:
     """List jobs whose status disagrees with their Temporal workflow's (exit 1 if any is left)."""
+    settings = Settings()
+
+    async def check_then_reconcile(runtime: Runtime) -> list[Finding]:
+        if settings.temporal_address is not None:
+            # Settings that cannot work (files, handshake) stop here, naming the setting.
+            await connect_checked(settings, identity="jobmonitor-reconcile")
+        return await reconcile(
+            session_factory=runtime.session_factory,
+            sources=runtime.timeline,
+            execution=runtime.execution,
+            tenant=tenant or settings.default_tenant,
+            repair=repair,
+        )
+
     try:
         findings = with_runtime(
-            lambda runtime: reconcile(
-                session_factory=runtime.session_factory,
-                sources=runtime.timeline,
-                execution=runtime.execution,
-                tenant=tenant or runtime.settings.default_tenant,
-                repair=repair,
-            )
+            check_then_reconcile, settings, migrate_schema=settings.auto_migrate
         )
-    except (TemporalNotConfigured, TemporalUnreachable) as error:
+    except (TemporalNotConfigured, TemporalUnreachable, TemporalNotAnswering) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
     for finding in findings:

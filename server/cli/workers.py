@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -9,6 +10,8 @@ import typer
 from server.runtime import process_runtime
 from server.temporal.agent import AgentIdentity, running_agent
 from server.temporal.client import connect_when_up
+from server.web import readiness
+from server.web.probe_server import serving_probes
 
 from .process import run_until_stopped, temporal_settings
 
@@ -22,14 +25,19 @@ def worker(
     settings = temporal_settings()
 
     async def main(stop: asyncio.Event) -> None:
-        async with process_runtime(settings) as runtime:
+        async with process_runtime(settings, migrate_schema=settings.auto_migrate) as runtime:
             identity = f"jobmonitor-worker@{socket.gethostname()}"
             client = await connect_when_up(settings, identity=identity)
-            async with runtime.running_worker(client, outbox=outbox):
+            probes = readiness.for_runtime(runtime, temporal=True, bus=False)
+            async with (
+                runtime.running_worker(client, outbox=outbox),
+                serving_probes(probes, port=settings.probe_port),
+            ):
                 typer.echo(f"worker on task queue {settings.temporal_task_queue!r}")
                 await stop.wait()
+                probes.stopping()
 
-    run_until_stopped(main)
+    run_until_stopped(main, grace_seconds=settings.shutdown_grace_seconds)
 
 
 def agent(
@@ -45,13 +53,19 @@ def agent(
         hostname=hostname or socket.gethostname(),
         base_task_queue=settings.temporal_task_queue,
         workspace_root=settings.workspace_root.resolve(),
+        shutdown_grace=timedelta(seconds=settings.shutdown_grace_seconds),
     )
 
     async def main(stop: asyncio.Event) -> None:
-        async with process_runtime(settings) as runtime:
+        async with process_runtime(settings, migrate_schema=settings.auto_migrate) as runtime:
             client = await connect_when_up(settings, identity=f"agent {name}")
-            async with running_agent(client, runtime.execution, identity):
+            probes = readiness.for_runtime(runtime, temporal=True, bus=False)
+            async with (
+                running_agent(client, runtime.execution, identity),
+                serving_probes(probes, port=settings.probe_port),
+            ):
                 typer.echo(f"agent {name} on task queue {identity.task_queue!r}")
                 await stop.wait()
+                probes.stopping()
 
-    run_until_stopped(main)
+    run_until_stopped(main, grace_seconds=settings.shutdown_grace_seconds)

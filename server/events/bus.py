@@ -22,6 +22,11 @@ class EventBus(Protocol):
         """Begin receiving notices published by other processes (idempotent)."""
         ...
 
+    @property
+    def listening(self) -> bool:
+        """Whether notices of other processes reach this one right now (readiness)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -43,6 +48,10 @@ class InProcessBus:
 
     async def start(self) -> None:
         return None
+
+    @property
+    def listening(self) -> bool:
+        return True
 
     async def close(self) -> None:
         return None

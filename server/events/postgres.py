@@ -3,7 +3,8 @@
 Notifications carry ids only (see `wire`); subscribers read the rows. Local subscribers are
 called at once; a process skips its own notifications when they come back from the server.
 NOTIFY runs after the writer's commit, in its own short transaction, so the writer's commit
-never waits on the notification queue lock.
+never waits on the notification queue lock. NOTIFY works through a transaction-mode pooler;
+LISTEN needs a session of its own, on a direct URL when the engine's goes through one.
 """
 
 import asyncio
@@ -27,9 +28,10 @@ logger = logging.getLogger(__name__)
 
 
 class PostgresBus:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, listen_url: str | None = None) -> None:
         self._engine = engine
-        self._dsn = make_url(engine.url).set(drivername="postgresql").render_as_string(False)
+        url = make_url(listen_url) if listen_url is not None else engine.url
+        self._dsn = url.set(drivername="postgresql").render_as_string(False)
         self._origin = uuid.uuid4().hex
         self._local = InProcessBus()
         self._connection: asyncpg.Connection | None = None
@@ -53,6 +55,10 @@ class PostgresBus:
         if self._keeper is None:
             self._keeper = asyncio.create_task(self._keep_listening(), name="postgres-bus")
         await self._connected.wait()
+
+    @property
+    def listening(self) -> bool:
+        return self._connected.is_set()
 
     async def close(self) -> None:
         if self._keeper is not None:

@@ -24,7 +24,6 @@ from .contracts import agent_task_queue
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
-SHUTDOWN_GRACE = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,9 @@ class AgentIdentity:
     hostname: str | None
     base_task_queue: str
     workspace_root: Path
+    shutdown_grace: timedelta = timedelta(seconds=5)
+    """How long a running step may go on once the agent is told to stop; then it is handed
+    back, to run again when the agent is back."""
 
     @property
     def task_queue(self) -> str:
@@ -52,7 +54,7 @@ async def running_agent(
         client,
         task_queue=identity.task_queue,
         activities=[activities.setup_agent, activities.run_and_monitor, activities.teardown],
-        graceful_shutdown_timeout=SHUTDOWN_GRACE,
+        graceful_shutdown_timeout=identity.shutdown_grace,
     )
     await _seen(execution, identity, AgentStatus.ONLINE)
     stop = asyncio.Event()

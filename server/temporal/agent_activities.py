@@ -14,12 +14,15 @@ from server.domain.enums import LogStream
 from server.services.execution import ExecutionService
 
 from .activity_errors import domain_errors_are_final, record_end
-from .contracts import STEP_ACTIVITY, AgentClaim, Outcome, StepRun
+from .contracts import HANDED_BACK, STEP_ACTIVITY, AgentClaim, Outcome, StepRun
 from .log_sink import LogSink
 from .step_process import read_output, run_command, step_environment
 
 HEARTBEAT_SECONDS = 1.0
 STEP_FAILED = "StepFailed"
+HANDED_BACK_REASON = (
+    "the agent stopped before the step finished: handed back, it runs again when the agent is back"
+)
 # The worker enforces a step's timeout by its own clock, a little before the server's.
 TIMEOUT_TOLERANCE = 0.9
 
@@ -97,6 +100,11 @@ class AgentActivities:
                     run_command(step.command, cwd=workspace, env=env, on_line=log.write)
                 )
             except asyncio.CancelledError:
+                if activity.is_worker_shutdown():
+                    log.write(LogStream.SYSTEM, f"step {step.step_name}: {HANDED_BACK_REASON}")
+                    raise ApplicationError(
+                        HANDED_BACK_REASON, type=HANDED_BACK, non_retryable=True
+                    ) from None
                 await self._record(step, None, _cancel_reason())
                 log.write(LogStream.SYSTEM, f"step {step.step_name}: {_cancel_reason()}")
                 raise

@@ -12,6 +12,9 @@ JOB_WORKFLOW = "JobWorkflow"
 STEP_ACTIVITY = "runAndMonitor"
 # The failure type a job workflow ends with when its job failed.
 JOB_FAILED = "JobFailed"
+# The failure type of a step whose agent stopped (graceful shutdown) before it finished: the
+# workflow runs the step again, without counting it as a failed attempt.
+HANDED_BACK = "StepHandedBack"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_
 
 with workflow.unsafe.imports_passed_through():
     from server.temporal.contracts import (
+        HANDED_BACK,
         JOB_FAILED,
         JOB_WORKFLOW,
         STEP_ACTIVITY,
@@ -117,12 +118,15 @@ class JobWorkflow:
         return workspace
 
     async def _run_step(self, plan: JobPlan, step: StepPlan, workspace: str) -> None:
-        try:
-            await self._step_activity(plan, step, workspace)
-        except ActivityError as error:
-            if is_cancelled_exception(error):
-                raise asyncio.CancelledError from error
-            raise _StepFailed(f"step {step.name!r} failed: {_why(error)}") from error
+        while True:
+            try:
+                await self._step_activity(plan, step, workspace)
+                return
+            except ActivityError as error:
+                if is_cancelled_exception(error):
+                    raise asyncio.CancelledError from error
+                if not _handed_back(error):
+                    raise _StepFailed(f"step {step.name!r} failed: {_why(error)}") from error
 
     async def _step_activity(self, plan: JobPlan, step: StepPlan, workspace: str) -> None:
         limit = timedelta(seconds=step.timeout_seconds) if step.timeout_seconds else None
@@ -198,6 +202,12 @@ def _ended(outcome: Outcome) -> str:
             outcome.error or "the job failed", type=JOB_FAILED, non_retryable=True
         )
     return outcome.status
+
+
+def _handed_back(error: ActivityError) -> bool:
+    """The agent stopped before the step finished and gave it back (see HANDED_BACK)."""
+    cause = error.cause
+    return isinstance(cause, ApplicationError) and cause.type == HANDED_BACK
 
 
 def _why(error: ActivityError) -> str:

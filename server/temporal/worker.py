@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -14,7 +15,9 @@ from .control_activities import ControlActivities
 from .job_workflow import JobWorkflow
 
 
-def control_worker(client: Client, execution: ExecutionService, *, task_queue: str) -> Worker:
+def control_worker(
+    client: Client, execution: ExecutionService, *, task_queue: str, shutdown_grace: timedelta
+) -> Worker:
     activities = ControlActivities(execution, task_queue=task_queue)
     return Worker(
         client,
@@ -26,6 +29,8 @@ def control_worker(client: Client, execution: ExecutionService, *, task_queue: s
             activities.close_gate,
             activities.teardown,
         ],
+        # On stop, polling ends at once and running activities get the grace to finish.
+        graceful_shutdown_timeout=shutdown_grace,
     )
 
 
@@ -38,11 +43,14 @@ async def running_worker(
     outbox: OutboxDispatcher | None,
     outbox_interval: float,
     outbox_tenant: str | None = None,
+    shutdown_grace: timedelta = timedelta(seconds=5),
 ) -> AsyncIterator[Worker]:
     """The worker polling, and the outbox (of one tenant, or all) delivered every
     `outbox_interval` seconds, until the block ends."""
     async with (
-        control_worker(client, execution, task_queue=task_queue) as worker,
+        control_worker(
+            client, execution, task_queue=task_queue, shutdown_grace=shutdown_grace
+        ) as worker,
         _delivering(outbox, outbox_interval, outbox_tenant),
     ):
         yield worker

@@ -6,7 +6,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from server.db.engine import create_engine
+from server.db.engine import engine_for
 from server.db.models import Base
 from server.settings import Settings
 
@@ -25,7 +25,7 @@ def run_on(connection: Connection) -> None:
 
 
 async def run_with_settings() -> None:
-    engine = create_engine(Settings().database_url)
+    engine = engine_for(Settings())
     async with engine.connect() as connection:
         await connection.run_sync(run_on)
         await connection.commit()

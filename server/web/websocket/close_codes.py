@@ -18,6 +18,10 @@ TOO_MANY_INITS = CloseReason(4429, "Too many initialisation requests")
 NORMAL = CloseReason(1000, "Normal Closure")
 # 1013 "Try Again Later": the client reconnects and resubscribes with `after`.
 FELL_BEHIND = CloseReason(1013, "Subscriber fell behind: resubscribe with `after` to resume")
+# 1001 "Going Away": the client reconnects (to another replica) and resubscribes with `after`.
+SHUTTING_DOWN = CloseReason(
+    1001, "Server shutting down: reconnect and resubscribe with `after` to resume"
+)
 
 
 def duplicate(operation_id: str) -> CloseReason:

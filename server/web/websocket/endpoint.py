@@ -1,6 +1,9 @@
-"""The websocket endpoint at /graphql: picks the protocol and serves the connection."""
+"""The websocket endpoint at /graphql: picks the protocol and serves the connection; the
+open connections, so that a server shutting down can close them with a reason."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 
 import strawberry
 from fastapi import FastAPI
@@ -11,13 +14,44 @@ from server.settings import Settings
 
 from . import close_codes
 from .admission import admit
+from .close_codes import CloseReason
 from .cohorts import CohortRegistry
 from .connection import Admit, Connection, Limits
 from .dialects import choose
 
 
+class OpenConnections:
+    """The websockets being served."""
+
+    def __init__(self) -> None:
+        self._open: set[Connection] = set()
+        self._none = asyncio.Event()
+        self._none.set()
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    async def serve(self, connection: Connection) -> None:
+        self._open.add(connection)
+        self._none.clear()
+        try:
+            await connection.serve()
+        finally:
+            self._open.discard(connection)
+            if not self._open:
+                self._none.set()
+
+    async def close_all(self, reason: CloseReason, *, within: float) -> None:
+        """Close every connection with `reason`; wait up to `within` seconds for them to end."""
+        for connection in list(self._open):
+            connection.close(reason)
+        with suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                await self._none.wait()
+
+
 def websocket_endpoint(
-    registry: CohortRegistry, admit: Admit, limits: Limits
+    registry: CohortRegistry, connections: OpenConnections, admit: Admit, limits: Limits
 ) -> Callable[[WebSocket], Awaitable[None]]:
     async def endpoint(websocket: WebSocket) -> None:
         dialect = choose(websocket.scope.get("subprotocols", []))
@@ -26,7 +60,7 @@ def websocket_endpoint(
             await websocket.close(refused.code, refused.reason)
             return
         connection = Connection(websocket, dialect, registry=registry, admit=admit, limits=limits)
-        await connection.serve()
+        await connections.serve(connection)
 
     return endpoint
 
@@ -40,6 +74,10 @@ def mount_live(app: FastAPI, schema: strawberry.Schema, settings: Settings) -> C
         keepalive_seconds=settings.ws_keepalive_seconds,
         init_timeout_seconds=settings.ws_init_timeout_seconds,
     )
-    app.add_api_websocket_route("/graphql", websocket_endpoint(registry, admit, limits))
+    connections = OpenConnections()
+    app.add_api_websocket_route(
+        "/graphql", websocket_endpoint(registry, connections, admit, limits)
+    )
     app.state.live_cohorts = registry
+    app.state.live_connections = connections
     return registry

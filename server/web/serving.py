@@ -1,0 +1,62 @@
+"""uvicorn for `jobmonitor serve`, with graceful shutdown.
+
+On SIGTERM: /readyz answers 503 at once; the server stops accepting connections; websockets
+are closed with 1001 and a resume hint (clients resubscribe elsewhere with `after`); requests
+in flight get what is left of JOBMONITOR_SHUTDOWN_GRACE_SECONDS to finish; the process exits
+at most a few seconds after the grace whatever it still waits on (see `server.shutdown`).
+"""
+
+import socket
+import time
+from types import FrameType
+
+import uvicorn
+from fastapi import FastAPI
+
+from server.settings import Settings
+from server.shutdown import arm_hard_stop
+from server.web.readiness import Readiness
+from server.web.websocket.close_codes import SHUTTING_DOWN
+from server.web.websocket.endpoint import OpenConnections
+
+
+class GracefulServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, *, app: FastAPI, grace_seconds: float) -> None:
+        super().__init__(config)
+        self._app = app
+        self._grace = grace_seconds
+        self._signalled_at: float | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._signalled_at is None:
+            self._signalled_at = time.monotonic()
+            arm_hard_stop(self._grace)
+            readiness: Readiness | None = getattr(self._app.state, "readiness", None)
+            if readiness is not None:
+                readiness.stopping()
+        super().handle_exit(sig, frame)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        connections: OpenConnections | None = getattr(self._app.state, "live_connections", None)
+        if connections is not None:
+            await connections.close_all(SHUTTING_DOWN, within=self._left())
+        self.config.timeout_graceful_shutdown = round(self._left())
+        await super().shutdown(sockets)
+
+    def _left(self) -> float:
+        started = self._signalled_at if self._signalled_at is not None else time.monotonic()
+        return max(0.0, self._grace - (time.monotonic() - started))
+
+
+def serve_api(app: FastAPI, *, host: str, port: int, settings: Settings) -> None:
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        ws_per_message_deflate=False,
+        ws_max_size=settings.max_body_bytes,
+        timeout_graceful_shutdown=round(settings.shutdown_grace_seconds),
+    )
+    GracefulServer(config, app=app, grace_seconds=settings.shutdown_grace_seconds).run()
