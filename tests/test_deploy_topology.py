@@ -52,6 +52,8 @@ GRACE_SECONDS = 2.0
 # The machine may be busy: on top of grace + 5 s, the time to notice that a process ended.
 EXIT_SLACK_SECONDS = 5.0
 READY_SECONDS = 90.0
+# The longest the jobs may take to end (the slow example sleeps 10 s; the machine may be busy).
+UNTIL_SECONDS = 120.0
 STATUS = """
 subscription($after: Int) { jobStatusChanged(after: $after) { sequence status job { number } } }
 """
@@ -182,13 +184,14 @@ async def _collect(client: GraphQLWebSocket, into: list[dict[str, Any]]) -> None
 
 async def _approve_waiting(gql: GraphQLClient, numbers: set[int]) -> None:
     """Approve the jobs that wait for approval, until all of `numbers` ended."""
-    while True:
-        jobs = {e["node"]["number"]: e["node"] for e in (await gql.execute(JOBS))["jobs"]["edges"]}
-        if all(jobs[number]["status"] in ENDED for number in numbers):
-            return
-        for edge in (await gql.execute(WAITING))["jobs"]["edges"]:
-            await gql.execute(APPROVE, id=to_base64("Job", edge["node"]["number"]))
-        await asyncio.sleep(0.2)
+    async with asyncio.timeout(UNTIL_SECONDS):
+        while True:
+            jobs = await _jobs(gql)
+            if all(jobs[number]["status"] in ENDED for number in numbers):
+                return
+            for edge in (await gql.execute(WAITING))["jobs"]["edges"]:
+                await gql.execute(APPROVE, id=to_base64("Job", edge["node"]["number"]))
+            await asyncio.sleep(0.2)
 
 
 async def _jobs(gql: GraphQLClient) -> dict[int, dict[str, Any]]:
@@ -235,9 +238,7 @@ async def test_the_deployment_runs_every_example_and_loses_nothing_across_a_repl
         }
         quick = {number for slug, number in numbers.items() if slug != "slow-steps"}
         await _approve_waiting(gql, quick)
-        await _until(
-            lambda: {e["job"]["number"] for e in seen_on_b if e["status"] in ENDED} >= quick
-        )
+        await _until(lambda: _ended(seen_on_b) >= quick)
 
         # and replica B gets SIGTERM while the slow job still runs
         await replica_b.stops_in_time()
@@ -254,12 +255,7 @@ async def test_the_deployment_runs_every_example_and_loses_nothing_across_a_repl
         await resumed.subscribe("s", STATUS, after=last)
         collecting = asyncio.create_task(_collect(resumed, seen_on_a))
         everything = {*numbers.values(), extra}
-        await _until(
-            lambda: (
-                {e["job"]["number"] for e in seen_on_a if e["status"] in ENDED}
-                >= {numbers["slow-steps"], extra}
-            )
-        )
+        await _until(lambda: _ended(seen_on_b + seen_on_a) >= everything)
         jobs = await _jobs(gql)
 
         # then B's subscriber was told to resume elsewhere, and B and A together delivered
@@ -299,7 +295,7 @@ def _ended(events: list[dict[str, Any]]) -> set[int]:
     return {event["job"]["number"] for event in events if event["status"] in ENDED}
 
 
-async def _until(condition: Callable[[], bool], *, seconds: float = 60.0) -> None:
-    async with asyncio.timeout(seconds):
+async def _until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(UNTIL_SECONDS):
         while not condition():  # noqa: ASYNC110 - events arrive on another task's list
             await asyncio.sleep(0.05)
