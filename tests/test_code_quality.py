@@ -4,6 +4,7 @@ pyproject.toml says."""
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,18 @@ def test_the_layers_contract_refuses_an_upward_import(tmp_path: Path) -> None:
     assert finished.returncode != 0
     assert "Imports only go down the layers BROKEN" in finished.stdout
     assert "server.domain.upward -> resolvers.schema" in finished.stdout
+
+
+def test_every_package_has_its_place_in_the_layers() -> None:
+    # Given the layers contract
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (layers,) = [c["layers"] for c in config["contracts"] if c["type"] == "layers"]
+    placed = {name.strip() for layer in layers for name in layer.split("|")}
+
+    # Then every module and package directly under the root packages is in one layer
+    found = {package for package in PACKAGES if package != "server"} | {
+        f"server.{path.stem}"
+        for path in (ROOT / "server").iterdir()
+        if path.name != "__init__.py" and (path.suffix == ".py" or (path / "__init__.py").exists())
+    }
+    assert found == placed
