@@ -1,6 +1,7 @@
 """Temporal outages lose nothing: a dispatched job waits in the outbox and runs once, later;
 actions on running jobs are recorded and their signals sent when Temporal is back."""
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from .factories import build_world
 from .temporal_support import job_state, status_is, wait_for
 from .test_temporal_actions import CANCEL, PAUSE, act
 from .test_temporal_jobs import dispatch
+
+RUNNING = WorkflowExecutionStatus.RUNNING
 
 QUICK = parse_workflow({"slug": "quick", "steps": [{"name": "only", "run": "echo hi"}]})
 
@@ -77,7 +80,11 @@ async def test_a_job_dispatched_while_temporal_is_down_runs_once_when_it_is_back
                 assert await api.outbox.deliver(number)
                 moves = [event["toStatus"] for event in job["events"]]
                 assert moves == ["PENDING", "RUNNING", "COMPLETED"]
-                described = await client.get_workflow_handle(f"pipeline-job-{number}").describe()
+                # (Teardown records the job's end just before the workflow itself completes.)
+                handle = client.get_workflow_handle(f"pipeline-job-{number}")
+                async with asyncio.timeout(20):
+                    while (described := await handle.describe()).status is RUNNING:  # noqa: ASYNC110
+                        await asyncio.sleep(0.05)
                 assert described.status == WorkflowExecutionStatus.COMPLETED
 
 
