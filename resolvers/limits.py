@@ -7,7 +7,7 @@ settings of the process serving it. In-process callers that pass no `Context` ge
 from collections.abc import Iterator
 from functools import cache
 
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -25,9 +25,17 @@ def operation_settings(extension: SchemaExtension) -> Settings | None:
     return context.settings if isinstance(context, Context) else None
 
 
+def timeout_error(seconds: float) -> GraphQLError:
+    """What a query or mutation that ran longer than `EXECUTION_TIMEOUT_SECONDS` answers."""
+    return GraphQLError(
+        f"the operation took longer than {seconds:g} s and was stopped",
+        extensions={"code": "TIMEOUT"},
+    )
+
+
 class DocumentLimits(AddValidationRules):
-    """Depth and alias limits (Strawberry's limiters), the token limit (as its
-    MaxTokensLimiter sets it) and no introspection when it is switched off."""
+    """Depth and alias limits (Strawberry's limiters) and no introspection when it is switched
+    off. (The size and token limits apply when the document is parsed: `resolvers.documents`.)"""
 
     def __init__(self) -> None:
         super().__init__([])
@@ -35,7 +43,6 @@ class DocumentLimits(AddValidationRules):
     def on_operation(self) -> Iterator[None]:
         settings = operation_settings(self)
         if settings is not None:
-            self.execution_context.parse_options["max_tokens"] = settings.max_query_tokens
             self.validation_rules = list(
                 _rules(settings.max_query_depth, settings.max_aliases, settings.introspection)
             )

@@ -3,8 +3,9 @@
 from functools import cache
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 
+from resolvers.documents import LimitedParsing
 from resolvers.error_codes import DomainErrorCodes
 from resolvers.limits import DocumentLimits
 from resolvers.masking import RequestIdMasking
@@ -23,7 +24,7 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         extensions=[
             DocumentLimits,
-            lambda: ParserCache(maxsize=256),
+            LimitedParsing,
             lambda: ValidationCache(maxsize=256),
             DomainErrorCodes,
             RequestIdMasking,

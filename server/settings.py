@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         default=AuthMode.ENABLED,
         description="`enabled`: every request needs a Bearer token; `disabled`: local use only.",
     )
+    allow_unauthenticated: bool = Field(
+        default=False,
+        description="With auth disabled, serve connections that arrive on addresses other "
+        "than loopback (a trusted network only).",
+    )
     token_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a checked token is trusted before it is re-read."
     )

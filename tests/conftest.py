@@ -128,7 +128,7 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://jobmonitor.test"
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
         ) as http,
     ):
         yield http

@@ -10,6 +10,10 @@ class RejectionCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     RATE_LIMITED = "RATE_LIMITED"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    FORBIDDEN = "FORBIDDEN"
+    """A browser origin or a network address the server does not serve."""
+    MISDIRECTED = "MISDIRECTED"
+    """A `Host` the server does not answer to (auth off: loopback names only)."""
 
 
 class RequestRejected(Exception):

@@ -23,8 +23,10 @@ def serve(
 ) -> None:
     """Serve the GraphQL API at /graphql (GraphiQL in a browser), /healthz and /readyz."""
     settings = Settings()
+    if allow_unauthenticated:
+        settings = settings.model_copy(update={"allow_unauthenticated": True})
     refusal = unsafe_exposure(settings, host)
-    if refusal is not None and not allow_unauthenticated:
+    if refusal is not None:
         typer.echo(refusal, err=True)
         raise typer.Exit(2)
     asyncio.run(

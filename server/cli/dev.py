@@ -22,6 +22,7 @@ from server.settings import AuthMode, Settings
 from server.temporal.agent import AgentIdentity, running_agent
 from server.temporal.client import connect_checked
 from server.temporal.dev_server import dev_server
+from server.web.serving import uvicorn_options
 from server.workflows.store import load_workflow_files
 
 from .demo import running_demo
@@ -109,7 +110,7 @@ async def run_dev(
 async def _serve_api(runtime: Runtime, *, host: str, port: int, stop: asyncio.Event) -> None:
     """Serve until `stop` is set or the server ends (uvicorn handles Ctrl-C itself too)."""
     config = uvicorn.Config(
-        create_app(runtime=runtime), host=host, port=port, ws_per_message_deflate=False
+        create_app(runtime=runtime), host=host, port=port, **uvicorn_options(runtime.settings)
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

@@ -8,10 +8,12 @@ from server.settings import Settings
 
 from .body_limit import BodyLimitMiddleware
 from .request_id import RequestIdMiddleware
+from .site_guard import SiteGuard
 
 
 def harden(app: FastAPI, settings: Settings) -> None:
-    """Outermost first: request id, CORS (so refusals carry its headers), body size cap."""
+    """Outermost first: request id, the site guard (before anything else looks at a request
+    from a foreign site or name), CORS (so refusals carry its headers), body size cap."""
     app.add_exception_handler(RequestRejected, rejected_response)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -22,4 +24,5 @@ def harden(app: FastAPI, settings: Settings) -> None:
             allow_headers=["Authorization", "Content-Type"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(SiteGuard, settings=settings)
     app.add_middleware(RequestIdMiddleware)

@@ -6,11 +6,11 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types import ExecutionResult
 
 from resolvers.context import Context
+from resolvers.limits import timeout_error
 
 
 class JobmonitorRouter(GraphQLRouter[Context, None]):
@@ -24,11 +24,7 @@ class JobmonitorRouter(GraphQLRouter[Context, None]):
             async with asyncio.timeout(self.timeout):
                 return await super().execute_operation(*args, **kwargs)
         except TimeoutError:
-            error = GraphQLError(
-                f"the operation took longer than {self.timeout:g} s and was stopped",
-                extensions={"code": "TIMEOUT"},
-            )
-            return ExecutionResult(data=None, errors=[error])
+            return ExecutionResult(data=None, errors=[timeout_error(self.timeout)])
 
     def encode_json(self, data: object) -> str | bytes:
         """orjson is ten times faster than json.dumps on a page of jobs; JSON inputs it cannot

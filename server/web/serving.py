@@ -9,6 +9,7 @@ at most a few seconds after the grace whatever it still waits on (see `server.sh
 import socket
 import time
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -50,13 +51,20 @@ class GracefulServer(uvicorn.Server):
         return max(0.0, self._grace - (time.monotonic() - started))
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """What every server of the API passes to uvicorn (`serve`, `dev`): websocket messages
+    capped like request bodies (the app checks them too, for servers started otherwise), and
+    no per-message compression: a small compressed frame could inflate far beyond the cap,
+    and live updates are small."""
+    return {"ws_max_size": settings.max_body_bytes, "ws_per_message_deflate": False}
+
+
 def serve_api(app: FastAPI, *, host: str, port: int, settings: Settings) -> None:
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
-        ws_per_message_deflate=False,
-        ws_max_size=settings.max_body_bytes,
+        **uvicorn_options(settings),
         timeout_graceful_shutdown=round(settings.shutdown_grace_seconds),
     )
     GracefulServer(config, app=app, grace_seconds=settings.shutdown_grace_seconds).run()

@@ -16,6 +16,7 @@ SUBPROTOCOL_NOT_ACCEPTABLE = CloseReason(4406, "Subprotocol not acceptable")
 INIT_TIMEOUT = CloseReason(4408, "Connection initialisation timeout")
 TOO_MANY_INITS = CloseReason(4429, "Too many initialisation requests")
 NORMAL = CloseReason(1000, "Normal Closure")
+TOO_BIG = CloseReason(1009, "Message too big")
 # 1013 "Try Again Later": the client reconnects and resubscribes with `after`.
 FELL_BEHIND = CloseReason(1013, "Subscriber fell behind: resubscribe with `after` to resume")
 # 1001 "Going Away": the client reconnects (to another replica) and resubscribes with `after`.

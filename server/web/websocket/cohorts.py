@@ -7,7 +7,8 @@ A cohort ends when its last subscriber leaves or its stream ends.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from functools import partial
@@ -15,13 +16,19 @@ from typing import Any, Protocol
 
 import orjson
 import strawberry
+from graphql import DocumentNode, GraphQLError, OperationType, get_operation_ast
 from strawberry.types import ExecutionResult
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.execution import PreExecutionError
 
+from resolvers.limits import timeout_error
 from server.live.streams import Sharing
 
 from .sharing import sharing_of
+
+logger = logging.getLogger(__name__)
+Parse = Callable[[str], DocumentNode]
+"""Parses a document under the limits, raising GraphQLError when it is refused."""
 
 
 class Subscriber(Protocol):
@@ -81,15 +88,22 @@ class Cohort:
             async with aclosing(results):  # type: ignore[type-var]
                 async for result in results:
                     if isinstance(result, PreExecutionError):
-                        errors = _dumps([error.formatted for error in result.errors or ()])
-                        for subscriber in list(self._subscribers):
-                            subscriber.send_errors(errors)
+                        self._fail(result.errors or ())
                         return
                     self._deliver(_dumps(_body(result)))
             for subscriber in list(self._subscribers):
                 subscriber.send_complete()
+        except Exception:
+            # Every subscriber gets an answer: a stream that breaks must not leave ids behind.
+            logger.exception("live cohort failed")
+            self._fail([GraphQLError("the operation failed", extensions={"code": "INTERNAL"})])
         finally:
             self._registry.forget(self)
+
+    def _fail(self, errors: Sequence[GraphQLError]) -> None:
+        payload = _dumps([error.formatted for error in errors])
+        for subscriber in list(self._subscribers):
+            subscriber.send_errors(payload)
 
     def _deliver(self, payload: str) -> None:
         if self._keeps_latest:
@@ -99,14 +113,25 @@ class Cohort:
 
 
 class CohortRegistry:
-    """The cohorts of one app, keyed by (scope, operation, variables)."""
+    """The cohorts of one app, keyed by (scope, operation, variables). Documents are parsed
+    (under the limits) before anything else; a query or mutation runs once, within `timeout`
+    seconds."""
 
-    def __init__(self, schema: strawberry.Schema, policy: Mapping[str, Sharing]) -> None:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        policy: Mapping[str, Sharing],
+        *,
+        parse: Parse,
+        timeout: float,
+    ) -> None:
         """Raises ValueError unless `policy` names every subscription of the schema, and
         nothing else: a subscription left out would silently never be shared."""
         _check_policy(schema, policy)
         self._schema = schema
         self._policy = policy
+        self._parse = parse
+        self._timeout = timeout
         self._cohorts: dict[Hashable, Cohort] = {}
         self._running: set[Cohort] = set()
 
@@ -122,8 +147,10 @@ class CohortRegistry:
         scope: Hashable,
         subscriber: Subscriber,
     ) -> Cohort:
-        """Join the cohort of this operation, starting one when there is none."""
-        sharing = sharing_of(self._policy, request.query, request.operation_name, request.variables)
+        """Join the cohort of this operation, starting one when there is none; a document
+        that does not parse within the limits raises GraphQLError and starts nothing."""
+        document = self._parse(request.query)
+        sharing = sharing_of(self._policy, document, request.operation_name, request.variables)
         key = None if sharing is Sharing.NEVER else _key(request, scope)
         cohort = self._cohorts.get(key) if key is not None else None
         if cohort is None:
@@ -132,7 +159,8 @@ class CohortRegistry:
                 self._cohorts[key] = cohort
             self._running.add(cohort)
             cohort.join(subscriber)
-            cohort.start(partial(self._results, request, new_context()))
+            results = self._once if _runs_once(document, request) else self._results
+            cohort.start(partial(results, request, new_context()))
         else:
             cohort.join(subscriber)
         return cohort
@@ -149,6 +177,28 @@ class CohortRegistry:
             context_value=context,
             operation_name=request.operation_name,
         )
+
+    async def _once(self, request: OperationRequest, context: object) -> AsyncIterator[Any]:
+        """A query or mutation: its one result, or TIMEOUT as over HTTP (its transaction
+        rolls back)."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                results = await self._results(request, context)
+                async with aclosing(results):  # type: ignore[type-var]
+                    collected = [result async for result in results]
+        except TimeoutError:
+            collected = [ExecutionResult(data=None, errors=[timeout_error(self._timeout)])]
+        return _replay(collected)
+
+
+async def _replay(results: list[Any]) -> AsyncIterator[Any]:
+    for result in results:
+        yield result
+
+
+def _runs_once(document: DocumentNode, request: OperationRequest) -> bool:
+    operation = get_operation_ast(document, request.operation_name)
+    return operation is not None and operation.operation is not OperationType.SUBSCRIPTION
 
 
 def _check_policy(schema: strawberry.Schema, policy: Mapping[str, Sharing]) -> None:

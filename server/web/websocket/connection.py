@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from graphql import GraphQLError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import close_codes, eager
@@ -41,6 +42,8 @@ class Limits:
     queue_size: int
     keepalive_seconds: float
     init_timeout_seconds: float
+    max_message_bytes: int
+    """Larger messages close the connection (1009), whatever the server in front allows."""
 
 
 class Operation:
@@ -98,7 +101,11 @@ class Connection:
                 if message["type"] == "websocket.disconnect":
                     return
                 if not self._closing:
-                    await self._received(message.get("text") or message.get("bytes") or b"")
+                    raw = message.get("text") or message.get("bytes") or b""
+                    if _size(raw) > self._limits.max_message_bytes:
+                        self.close(close_codes.TOO_BIG)
+                    else:
+                        await self._received(raw)
         finally:
             self._release()
 
@@ -186,12 +193,15 @@ class Connection:
             return
         operation = Operation(self, operation_id)
         self._operations[operation_id] = operation
-        operation.cohort = self._registry.subscribe(
-            request,
-            new_context=self._admission.new_context,
-            scope=self._admission.scope,
-            subscriber=operation,
-        )
+        try:
+            operation.cohort = self._registry.subscribe(
+                request,
+                new_context=self._admission.new_context,
+                scope=self._admission.scope,
+                subscriber=operation,
+            )
+        except GraphQLError as error:
+            operation.send_errors(orjson.dumps([error.formatted]).decode())
 
     def _stop(self, operation_id: object) -> None:
         if not isinstance(operation_id, str):
@@ -259,6 +269,13 @@ class Connection:
         self._outbox.clear()
         if self._writer is not None:
             self._writer.cancel()
+
+
+def _size(raw: str | bytes) -> int:
+    """In bytes, as the server in front counts."""
+    if isinstance(raw, bytes) or raw.isascii():
+        return len(raw)
+    return len(raw.encode())
 
 
 def _request(payload: dict[str, Any]) -> OperationRequest | None:

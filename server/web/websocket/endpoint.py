@@ -4,11 +4,13 @@ open connections, so that a server shutting down can close them with a reason.""
 import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from functools import partial
 
 import strawberry
 from fastapi import FastAPI
 from starlette.websockets import WebSocket
 
+from resolvers.documents import ParseLimits, document_cache
 from resolvers.subscription import SHARING
 from server.settings import Settings
 
@@ -68,11 +70,17 @@ def websocket_endpoint(
 def mount_live(app: FastAPI, schema: strawberry.Schema, settings: Settings) -> CohortRegistry:
     """Serve both websocket protocols at /graphql (ahead of the HTTP router's own websocket
     route, which the shared cohorts replace)."""
-    registry = CohortRegistry(schema, SHARING)
+    registry = CohortRegistry(
+        schema,
+        SHARING,
+        parse=partial(document_cache().parse, limits=ParseLimits.of(settings)),
+        timeout=settings.execution_timeout_seconds,
+    )
     limits = Limits(
         queue_size=settings.live_queue_size,
         keepalive_seconds=settings.ws_keepalive_seconds,
         init_timeout_seconds=settings.ws_init_timeout_seconds,
+        max_message_bytes=settings.max_body_bytes,
     )
     connections = OpenConnections()
     app.add_api_websocket_route(

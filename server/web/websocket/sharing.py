@@ -1,18 +1,15 @@
 """When subscribers may share one execution: decided from the document, before it runs."""
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
     DocumentNode,
     FieldNode,
-    GraphQLError,
     NullValueNode,
     OperationType,
     VariableNode,
     get_operation_ast,
-    parse,
 )
 
 from server.live.streams import Sharing
@@ -22,14 +19,11 @@ REPLAY_ARGUMENT = "after"
 
 def sharing_of(
     policy: Mapping[str, Sharing],
-    query: str,
+    document: DocumentNode,
     operation_name: str | None,
     variables: Mapping[str, Any],
 ) -> Sharing:
     """How a subscription may be shared; queries, mutations and bad documents never are."""
-    document = _parsed(query)
-    if document is None:
-        return Sharing.NEVER
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation is not OperationType.SUBSCRIPTION:
         return Sharing.NEVER
@@ -56,11 +50,3 @@ def _replays(field: FieldNode, variables: Mapping[str, Any]) -> bool:
             return name not in variables or variables[name] is not None
         return not isinstance(value, NullValueNode)
     return False
-
-
-@lru_cache(maxsize=256)
-def _parsed(query: str) -> DocumentNode | None:
-    try:
-        return parse(query)
-    except GraphQLError:
-        return None

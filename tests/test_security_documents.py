@@ -1,0 +1,110 @@
+"""Websocket documents get the limits HTTP documents get, before anything is parsed in full or
+kept: an oversized subscription costs the server neither its loop nor its memory."""
+
+import asyncio
+import tracemalloc
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from resolvers.documents import document_cache
+from server.auth import Role
+from server.cli import dev
+from server.runtime import Runtime
+
+from .auth_support import app_with, token_for
+from .live_server import LiveServer, serve
+from .ws_client import PROTOCOLS, TRANSPORT_WS, graphql_ws
+
+HUGE = "subscription{" + " b" * 450_000 + "}"
+"""0.9 MB, 450 000 tokens: under the message cap, far over the token limit."""
+COPIES = 3
+MEMORY_BOUND = 32 << 20
+"""Parsing one such document in full took about 200 MB; refusing three may take a few."""
+COUNTS = "subscription { jobCounts { all } }"
+
+
+async def test_an_oversized_subscription_is_refused_without_parsing_it_or_keeping_it(
+    runtime: Runtime,
+) -> None:
+    token = await token_for(runtime, Role.VIEWER)
+    cache = document_cache()
+    async with serve(app_with(runtime)) as server, httpx.AsyncClient() as http:
+        kept_before = len(cache)
+        tracemalloc.start()
+        try:
+            async with graphql_ws(server.ws_url, TRANSPORT_WS, init=False) as ws:
+                await ws.init({"Authorization": f"Bearer {token}"})
+                baseline, _ = tracemalloc.get_traced_memory()
+                tracemalloc.reset_peak()
+                for copy in range(COPIES):
+                    await ws.subscribe(str(copy), HUGE + " " * copy)
+                # The loop stays free: /healthz answers while the documents are refused
+                # (parsing them in full blocked it for 2.4-5.5 s each).
+                async with asyncio.timeout(2):
+                    health = await http.get(f"{server.http_url}/healthz")
+                frames = [await ws.receive() for _ in range(COPIES)]
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+
+    assert health.status_code == 200
+    assert [frame["type"] for frame in frames] == ["error"] * COPIES
+    assert all("more than 2000 tokens" in str(frame["payload"]) for frame in frames)
+    assert len(cache) == kept_before
+    assert peak - baseline < MEMORY_BOUND
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_syntax_error_is_answered_with_an_error_frame_and_frees_the_id(
+    live_server: LiveServer, protocol: str
+) -> None:
+    async with graphql_ws(live_server.ws_url, protocol) as ws:
+        await ws.subscribe("1", "subscription{")
+        refused = await ws.receive()
+        await ws.subscribe("1", COUNTS)
+        counts = await ws.next("1")
+
+    assert refused["type"] == "error"
+    assert refused["id"] == "1"
+    assert "Syntax Error" in str(refused["payload"])
+    assert counts == {"jobCounts": {"all": 0}}
+
+
+async def test_a_message_over_the_size_cap_closes_the_socket_whatever_the_server(
+    runtime: Runtime,
+) -> None:
+    settings = runtime.settings.model_copy(update={"max_body_bytes": 4096})
+    token = await token_for(runtime, Role.VIEWER)
+    async with (
+        serve(app_with(replace(runtime, settings=settings))) as server,
+        graphql_ws(server.ws_url, TRANSPORT_WS, init=False) as ws,
+    ):
+        await ws.init({"Authorization": f"Bearer {token}"})
+        await ws.subscribe("1", COUNTS + " " * 5000)
+        closed = await ws.close_frame()
+
+    assert closed.code == 1009
+
+
+async def test_dev_caps_websocket_messages_as_serve_does(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configs: list[uvicorn.Config] = []
+
+    class Recorded:
+        def __init__(self, config: uvicorn.Config) -> None:
+            configs.append(config)
+            self.should_exit = False
+
+        async def serve(self, *_args: Any) -> None:
+            return None
+
+    monkeypatch.setattr(uvicorn, "Server", Recorded)
+
+    await dev._serve_api(runtime, host="127.0.0.1", port=0, stop=asyncio.Event())
+
+    assert configs[0].ws_max_size == runtime.settings.max_body_bytes
