@@ -31,7 +31,10 @@ unix_socket_dir =
 auth_type = any
 pool_mode = transaction
 max_client_conn = 1000
-default_pool_size = 20
+# The server's connections are shared with every other suite on this machine: few, and
+# closed soon when idle.
+default_pool_size = 8
+server_idle_timeout = 10
 ignore_startup_parameters = extra_float_digits
 """
 
