@@ -33,7 +33,7 @@ from server.temporal.dev_server import dev_server
 from server.timeline.sources import TimelineSources
 from server.workflows.definition import parse_workflow
 from server.workflows.store import save_workflows
-from tests.timeline_rpc import recording_rpcs
+from tests.support.timeline_rpc import recording_rpcs
 
 from .common import PAGE_FIELDS, PAGE_QUERY, Budget, interleave_async, report, say
 

@@ -10,10 +10,9 @@ from server.auth import Role
 from server.auth.store import create_token, revoke_token
 from server.domain.enums import JobStatus
 from server.runtime import Runtime
-
-from .auth_support import app_with, post, token_for
-from .conftest import serving
-from .factories import build_world
+from tests.support.auth import app_with, post, token_for
+from tests.support.factories import build_world, stored_job
+from tests.support.graphql import serving
 
 JOBS = "{ jobs { totalCount edges { node { id number status } } } }"
 CANCEL = """
@@ -68,7 +67,8 @@ async def test_a_viewer_reads_but_may_not_act(
     after = (await post(authed_client, JOBS, viewer)).json()["data"]["jobs"]
     assert after["totalCount"] == 1
     assert after["edges"][0]["node"]["status"] == "RUNNING"
-    assert world.jobs[0].status is JobStatus.RUNNING
+    stored = await stored_job(authed_runtime, world.jobs[0].number)
+    assert (stored.status, stored.version, stored.events) == (JobStatus.RUNNING, 1, 0)
 
 
 @pytest.mark.parametrize("role", [Role.OPERATOR, Role.ADMIN])

@@ -8,10 +8,9 @@ from websockets.exceptions import ConnectionClosed
 
 from server.auth import Role
 from server.runtime import Runtime
-
-from .auth_support import app_with, token_for
-from .live_server import LiveServer, serve
-from .ws_client import LEGACY_WS, PROTOCOLS, GraphQLWebSocket, graphql_ws
+from tests.support.auth import app_with, token_for
+from tests.support.servers import LiveServer, serve
+from tests.support.websocket import LEGACY_WS, PROTOCOLS, GraphQLWebSocket, graphql_ws
 
 COUNTS = "subscription { jobCounts { all } }"
 

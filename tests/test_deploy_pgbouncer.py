@@ -12,11 +12,11 @@ from server.app import create_app
 from server.db import migrate
 from server.runtime import Runtime
 from server.settings import Settings
-from tests.conftest import GraphQLClient, serving
-from tests.live_helpers import cancel, dispatch, given_workflows
-from tests.live_server import serve
-from tests.pgbouncer import through_pgbouncer
-from tests.ws_client import PROTOCOLS, graphql_ws
+from tests.support.graphql import GraphQLClient, serving
+from tests.support.jobs import cancel_job, dispatch_job, given_workflows
+from tests.support.pgbouncer import through_pgbouncer
+from tests.support.servers import serve
+from tests.support.websocket import PROTOCOLS, graphql_ws
 
 pytestmark = pytest.mark.postgres
 STATUS = "subscription { jobStatusChanged { sequence status job { number } } }"
@@ -53,8 +53,8 @@ async def test_reads_writes_and_migrations_work_through_pgbouncer_without_a_stat
     # given jobs written through the pooler
     await migrate.prepare(pooled.engine, migrate=True)
     await given_workflows(pooled, tenant)
-    jobs = [await dispatch(pooled, tenant) for _ in range(5)]
-    await cancel(pooled, tenant, jobs[0].number)
+    jobs = [await dispatch_job(pooled, tenant) for _ in range(5)]
+    await cancel_job(pooled, tenant, jobs[0].number)
 
     # when many pages are read at once (each connection's statements land on whichever
     # server connection PgBouncer picks)
@@ -101,7 +101,7 @@ async def test_live_updates_cross_processes_that_reach_postgresql_through_pgboun
             await _until_ready(server.http_url)
 
             # when another process writes through PgBouncer
-            job = await dispatch(other, tenant)
+            job = await dispatch_job(other, tenant)
 
             # then the subscriber hears of it
             event = (await client.next("s"))["jobStatusChanged"]

@@ -15,7 +15,7 @@ from server.net import free_port
 from server.runtime import Runtime
 from server.settings import Settings
 from server.web.readiness import Readiness
-from tests.conftest import serving
+from tests.support.graphql import serving
 
 
 async def _probe(runtime: Runtime) -> httpx.Response:

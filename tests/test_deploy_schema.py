@@ -4,21 +4,19 @@ empty database are safe; a process whose code is ahead of the schema refuses to 
 
 import asyncio
 import os
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import text
 
-from server import cli
 from server.db import migrate
 from server.db.engine import create_engine
 from server.db.migrate import SchemaVersion
 from server.net import free_port
 from server.web.serving import GracefulServer
+from tests.support.processes import JOBMONITOR, run_cli, until_answering
 
-JOBMONITOR = str(Path(sys.executable).with_name("jobmonitor"))
 OLDEST = "0001"
 
 
@@ -30,15 +28,7 @@ def _environment(database_url: str, **settings: str) -> dict[str, str]:
 
 async def _ready(port: int, process: asyncio.subprocess.Process) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-        async with asyncio.timeout(60):
-            while process.returncode is None:
-                try:
-                    if (await http.get("/readyz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-    raise AssertionError(f"jobmonitor serve exited with {process.returncode}")
+        await until_answering(http, "/readyz", process, within=60)
 
 
 @pytest.mark.postgres
@@ -91,13 +81,6 @@ def empty_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("JOBMONITOR_DATABASE_URL", url)
     monkeypatch.setattr(GracefulServer, "run", lambda _server: None)
     return url
-
-
-def run_cli(monkeypatch: pytest.MonkeyPatch, *arguments: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["jobmonitor", *arguments])
-    with pytest.raises(SystemExit) as exited:
-        cli.main()
-    return int(exited.value.code or 0)
 
 
 @pytest.mark.parametrize(

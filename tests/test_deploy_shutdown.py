@@ -12,10 +12,9 @@ from temporalio.client import Client
 
 from server.runtime import Runtime
 from server.temporal.agent import AgentIdentity, running_agent
-
-from .conftest import GraphQLClient
-from .temporal_support import status_is, wait_for
-from .test_temporal_jobs import Loader, dispatch
+from tests.support.graphql import GraphQLClient
+from tests.support.mutations import dispatch
+from tests.support.temporal import Loader, status_is, wait_for
 
 pytestmark = pytest.mark.usefixtures("on_postgresql", "control_plane")
 ONE_SLOW_STEP = """

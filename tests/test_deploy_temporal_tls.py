@@ -18,12 +18,11 @@ from server.temporal.agent import AgentIdentity, running_agent
 from server.temporal.client import connect, connect_checked
 from server.temporal.orchestrator import TemporalOrchestrator
 from server.workflows.store import load_workflow_files
-
-from .conftest import GraphQLClient, serving
-from .temporal_support import status_is, wait_for
-from .test_deploy_schema import run_cli
-from .test_temporal_jobs import dispatch
-from .tls_proxy import Certificates, MutualTlsProxy, secured_settings
+from tests.support.graphql import GraphQLClient, serving
+from tests.support.mutations import dispatch
+from tests.support.processes import run_cli
+from tests.support.temporal import status_is, wait_for
+from tests.support.tls_proxy import Certificates, MutualTlsProxy, secured_settings
 
 HELLO = Path(__file__).resolve().parent.parent / "examples" / "workflows" / "hello.yaml"
 API_KEY = "tk-" + uuid.uuid4().hex

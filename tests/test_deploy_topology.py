@@ -12,9 +12,8 @@ of SIGTERM.
 import asyncio
 import os
 import signal
-import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,15 +29,15 @@ from server.db.engine import create_engine, create_session_factory
 from server.net import free_port
 from server.shutdown import HARD_STOP_MARGIN
 from server.workflows.store import load_workflow_files
-
-from .conftest import GraphQLClient
-from .pgbouncer import PgBouncer, through_pgbouncer
-from .test_temporal_jobs import dispatch
-from .tls_proxy import SERVER_NAME, Certificates, MutualTlsProxy
-from .ws_client import TRANSPORT_WS, GraphQLWebSocket, graphql_ws
+from tests.support.graphql import GraphQLClient
+from tests.support.mutations import dispatch
+from tests.support.pgbouncer import PgBouncer, through_pgbouncer
+from tests.support.processes import JOBMONITOR, until_answering
+from tests.support.tls_proxy import SERVER_NAME, Certificates, MutualTlsProxy
+from tests.support.waiting import eventually
+from tests.support.websocket import TRANSPORT_WS, GraphQLWebSocket, graphql_ws
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("on_postgresql")]
-JOBMONITOR = str(Path(sys.executable).with_name("jobmonitor"))
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "workflows"
 INPUTS: dict[str, dict[str, Any]] = {
     "hello": {"name": "topology"},
@@ -72,13 +71,8 @@ class Member:
 
     async def until_ready(self) -> None:
         """Poll its readiness until it answers 200."""
-        async with httpx.AsyncClient() as http, asyncio.timeout(READY_SECONDS):
-            while self.process.returncode is None:
-                with suppress(httpx.TransportError):
-                    if (await http.get(self.ready_url)).status_code == 200:
-                        return
-                await asyncio.sleep(0.2)
-        raise AssertionError(f"{self.name} exited with {self.process.returncode}")
+        async with httpx.AsyncClient() as http:
+            await until_answering(http, self.ready_url, self.process, within=READY_SECONDS)
 
     async def stops_in_time(self) -> None:
         """SIGTERM; the process must be gone within grace + 5 s (and the slack)."""
@@ -184,14 +178,16 @@ async def _collect(client: GraphQLWebSocket, into: list[dict[str, Any]]) -> None
 
 async def _approve_waiting(gql: GraphQLClient, numbers: set[int]) -> None:
     """Approve the jobs that wait for approval, until all of `numbers` ended."""
-    async with asyncio.timeout(UNTIL_SECONDS):
-        while True:
-            jobs = await _jobs(gql)
-            if all(jobs[number]["status"] in ENDED for number in numbers):
-                return
-            for edge in (await gql.execute(WAITING))["jobs"]["edges"]:
-                await gql.execute(APPROVE, id=to_base64("Job", edge["node"]["number"]))
-            await asyncio.sleep(0.2)
+
+    async def all_ended() -> bool:
+        jobs = await _jobs(gql)
+        if all(jobs[number]["status"] in ENDED for number in numbers):
+            return True
+        for edge in (await gql.execute(WAITING))["jobs"]["edges"]:
+            await gql.execute(APPROVE, id=to_base64("Job", edge["node"]["number"]))
+        return False
+
+    await eventually(all_ended, UNTIL_SECONDS)
 
 
 async def _jobs(gql: GraphQLClient) -> dict[int, dict[str, Any]]:
@@ -238,7 +234,7 @@ async def test_the_deployment_runs_every_example_and_loses_nothing_across_a_repl
         }
         quick = {number for slug, number in numbers.items() if slug != "slow-steps"}
         await _approve_waiting(gql, quick)
-        await _until(lambda: _ended(seen_on_b) >= quick)
+        await eventually(lambda: _ended(seen_on_b) >= quick, UNTIL_SECONDS)
 
         # and replica B gets SIGTERM while the slow job still runs
         await replica_b.stops_in_time()
@@ -255,7 +251,7 @@ async def test_the_deployment_runs_every_example_and_loses_nothing_across_a_repl
         await resumed.subscribe("s", STATUS, after=last)
         collecting = asyncio.create_task(_collect(resumed, seen_on_a))
         everything = {*numbers.values(), extra}
-        await _until(lambda: _ended(seen_on_b + seen_on_a) >= everything)
+        await eventually(lambda: _ended(seen_on_b + seen_on_a) >= everything, UNTIL_SECONDS)
         jobs = await _jobs(gql)
 
         # then B's subscriber was told to resume elsewhere, and B and A together delivered
@@ -293,9 +289,3 @@ async def test_the_deployment_runs_every_example_and_loses_nothing_across_a_repl
 
 def _ended(events: list[dict[str, Any]]) -> set[int]:
     return {event["job"]["number"] for event in events if event["status"] in ENDED}
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(UNTIL_SECONDS):
-        while not condition():  # noqa: ASYNC110 - events arrive on another task's list
-            await asyncio.sleep(0.05)

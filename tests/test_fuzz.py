@@ -18,12 +18,11 @@ from server.auth import Role
 from server.db.models import Job, JobEvent
 from server.domain.enums import JobStatus
 from server.runtime import Runtime
-
-from .auth_support import app_with, bearer, token_for
-from .conftest import serving
-from .factories import build_world
-from .live_server import LiveServer, serve
-from .ws_client import PROTOCOLS, GraphQLWebSocket, graphql_ws
+from tests.support.auth import app_with, bearer, token_for
+from tests.support.factories import build_world
+from tests.support.graphql import serving
+from tests.support.servers import LiveServer, serve
+from tests.support.websocket import PROTOCOLS, GraphQLWebSocket, graphql_ws
 
 FUZZ = settings(
     max_examples=60,

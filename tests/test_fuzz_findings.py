@@ -4,10 +4,9 @@ import asyncio
 
 from server.auth import Role
 from server.runtime import Runtime
-
-from .auth_support import app_with, token_for
-from .live_server import serve
-from .ws_client import TRANSPORT_WS, graphql_ws
+from tests.support.auth import app_with, token_for
+from tests.support.servers import serve
+from tests.support.websocket import TRANSPORT_WS, graphql_ws
 
 COUNTS = "subscription { jobCounts { all } }"
 

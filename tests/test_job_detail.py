@@ -3,12 +3,13 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
+from server.db.models import Job
 from server.domain.enums import JobStatus
 from server.runtime import Runtime
-
-from .conftest import GraphQLClient
-from .factories import add_details, build_world
+from tests.support.factories import add_details, build_world
+from tests.support.graphql import GraphQLClient
 
 DETAIL = """
 query Detail($number: Int!) {
@@ -51,8 +52,8 @@ query Node($id: ID!) {
 """
 
 PAGE_WITH_EVERYTHING = """
-query Page($first: Int) {
-  jobs(first: $first) {
+query Page($first: Int, $filter: JobFilter) {
+  jobs(first: $first, filter: $filter) {
     totalCount
     edges { node {
       number name status ticketKey stepCount durationSeconds canCancel canResend
@@ -127,7 +128,7 @@ async def test_detail_fields(runtime: Runtime, tenant: str, gql: GraphQLClient) 
     assert data["events"][0]["toStatus"] == "RUNNING"
     assert (data["canCancel"], data["canResend"]) == (True, False)
     assert data["timeline"]["available"] is False
-    assert data["timeline"]["unavailableReason"]
+    assert data["timeline"]["unavailableReason"] == "Temporal is not configured for this server"
 
 
 async def test_queued_job_without_ticket(runtime: Runtime, tenant: str, gql: GraphQLClient) -> None:
@@ -202,7 +203,12 @@ async def test_node_of_a_missing_job_is_null_and_garbage_is_an_error(gql: GraphQ
     missing = await gql.execute(NODE, id="Sm9iOjk5OTk5OTk5OQ==")  # Job:999999999
     assert missing["node"] is None
     garbage = await gql.raw(NODE, id="%%%")
-    assert garbage["errors"]
+    assert garbage["data"] == {"node": None}
+    [error] = garbage["errors"]
+    assert (error["message"], error["path"]) == (
+        'Value cannot represent a GlobalID: "%%%".',
+        ["node"],
+    )
 
 
 async def test_agent_and_workflow_jobs(runtime: Runtime, tenant: str, gql: GraphQLClient) -> None:
@@ -228,28 +234,63 @@ async def test_agent_and_workflow_jobs(runtime: Runtime, tenant: str, gql: Graph
 
 
 @pytest.mark.parametrize("page_size", [10, 50])
+@pytest.mark.parametrize(
+    ("job_filter", "expected_reads"),
+    [
+        # page, total, workflows, agents, steps, events, the jobs they were resent from and
+        # those jobs' agents (one of them not on the page): one each.
+        (None, 8),
+        # and the filter's workflow names resolved to ids, for the page and for the total.
+        ({"workflow": ["se-rca-fix"], "status": ["PENDING"]}, 10),
+    ],
+)
 async def test_a_page_costs_the_same_statements_whatever_its_size(
     runtime: Runtime,
     tenant: str,
     gql: GraphQLClient,
     sql_statements: list[str],
     page_size: int,
+    job_filter: dict[str, list[str]] | None,
+    expected_reads: int,
 ) -> None:
-    world = await build_world(
-        runtime.session_factory,
-        tenant,
-        [{"agent": "agent-01" if i % 2 else "agent-02"} for i in range(page_size)],
-    )
+    # given failed jobs, each resent as a newer job (the page holds the newer ones only)
+    failed = [
+        {"status": JobStatus.FAILED, "agent": f"agent-0{1 + i % 2}"} for i in range(page_size)
+    ]
+    resent = [{"status": JobStatus.PENDING, "agent": "agent-01"}] * page_size
+    world = await build_world(runtime.session_factory, tenant, failed + resent)
+    await resent_as(runtime, world.jobs[:page_size], world.jobs[page_size:])
     for job in world.jobs:
         await add_details(runtime.session_factory, job, steps=2, logs=0)
     sql_statements.clear()
 
-    data = await gql.execute(PAGE_WITH_EVERYTHING, first=page_size)
+    # when a page of them is read, with every field and both resend links
+    data = await gql.execute(PAGE_WITH_EVERYTHING, first=page_size, filter=job_filter)
 
-    assert len(data["jobs"]["edges"]) == page_size
+    # then it is full, links resolve, and the statements do not grow with the page
+    edges = data["jobs"]["edges"]
+    assert len(edges) == page_size
+    assert data["jobs"]["totalCount"] == (page_size if job_filter else 2 * page_size)
+    originals = {job.number for job in world.jobs[:page_size]}
+    assert {e["node"]["resentFrom"]["number"] for e in edges} == originals
     reads = [s for s in sql_statements if s.lstrip().upper().startswith("SELECT")]
-    # page, total, workflows, agents, steps, events: one each, whatever the page size.
-    assert len(reads) == 6, reads
+    assert len(reads) == expected_reads, "\n\n".join(r[:200] for r in reads)
+
+
+async def resent_as(runtime: Runtime, originals: list[Job], copies: list[Job]) -> None:
+    """Link each original to its copy as resent."""
+    async with runtime.session_factory() as session, session.begin():
+        for original, copy in zip(originals, copies, strict=True):
+            await session.execute(
+                update(Job)
+                .where(Job.number == original.number)
+                .values(resent_as_number=copy.number)
+            )
+            await session.execute(
+                update(Job)
+                .where(Job.number == copy.number)
+                .values(resent_from_number=original.number)
+            )
 
 
 async def test_get_requests_healthz_and_graphiql(

@@ -6,9 +6,8 @@ import pytest
 
 from server.domain.enums import JobStatus
 from server.runtime import Runtime
-
-from .conftest import GraphQLClient
-from .factories import BASE_TIME, build_world
+from tests.support.factories import BASE_TIME, build_world
+from tests.support.graphql import GraphQLClient
 
 PAGE = """
 query Page($first: Int, $after: String, $last: Int, $before: String,

@@ -5,10 +5,9 @@ import pytest
 from dataloaders.lists import ListReader
 from server.auth import Role
 from server.runtime import Runtime
-
-from .auth_support import app_with, bearer, post, token_for
-from .conftest import serving
-from .factories import build_world
+from tests.support.auth import app_with, bearer, post, token_for
+from tests.support.factories import build_world
+from tests.support.graphql import serving
 
 JOBS = "{ jobs { totalCount } }"
 DISPATCH = 'mutation { dispatchJob(input: {workflow: "se-rca-fix"}) { job { number } } }'

@@ -4,7 +4,6 @@ over HTTP, one subscription over graphql-transport-ws."""
 import asyncio
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,27 +11,24 @@ import pytest
 from strawberry.relay import to_base64
 
 from server.runtime import Runtime
-from tests.live_helpers import cancel, dispatch, given_workflows, streams_registered
-from tests.live_server import LiveServer
+from tests.support.environment import missing
+from tests.support.jobs import cancel_job, dispatch_job, given_workflows
+from tests.support.live import streams_registered
+from tests.support.servers import LiveServer
 
 CLIENT_DIR = Path(__file__).with_name("apollo")
 NODE = shutil.which("node")
-NPM = shutil.which("npm")
 RUN_SECONDS = 30
-
-pytestmark = pytest.mark.skipif(
-    NODE is None or NPM is None, reason="Node.js (node and npm) is not installed"
-)
 
 
 @pytest.fixture(scope="session")
 def apollo_client() -> Path:
-    """The Node client script, its packages installed once (from package-lock.json)."""
+    """The Node client script. Its packages come from package-lock.json through `npm ci` in
+    tests/apollo, which `.ci/run` does before the tests (the tests never reach a registry)."""
+    if NODE is None:
+        missing("Node.js is not installed")
     if not (CLIENT_DIR / "node_modules").is_dir():
-        assert NPM is not None
-        subprocess.run(
-            [NPM, "ci", "--no-audit", "--no-fund"], cwd=CLIENT_DIR, check=True, timeout=300
-        )
+        missing("the Apollo client's packages are not installed: run `npm ci` in tests/apollo")
     return CLIENT_DIR / "client.mjs"
 
 
@@ -41,7 +37,7 @@ async def test_apollo_client_queries_and_subscribes(
 ) -> None:
     # given a pending job, and Apollo Client that queries it and subscribes to its updates
     await given_workflows(runtime, tenant)
-    job = await dispatch(runtime, tenant)
+    job = await dispatch_job(runtime, tenant)
     job_id = to_base64("Job", job.number)
     assert NODE is not None
     node = await asyncio.create_subprocess_exec(
@@ -59,7 +55,7 @@ async def test_apollo_client_queries_and_subscribes(
             queried = await _line(node.stdout)
             # when the job is cancelled once the subscription is in place
             await streams_registered(runtime)
-            await cancel(runtime, tenant, job.number)
+            await cancel_job(runtime, tenant, job.number)
             pushed = await _line(node.stdout)
             await node.wait()
     finally:

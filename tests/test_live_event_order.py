@@ -10,7 +10,7 @@ from server.domain.enums import JobStatus
 from server.runtime import Runtime
 from server.services import state_machine
 from server.services.unit_of_work import unit_of_work
-from tests.live_helpers import cancel, dispatch, given_workflows
+from tests.support.jobs import cancel_job, dispatch_job, given_workflows
 
 HELD_SECONDS = 0.5
 
@@ -23,7 +23,7 @@ async def test_a_second_status_change_waits_for_the_first_to_commit(
     other_tenant = f"{tenant}-other"
     await given_workflows(runtime, tenant)
     await given_workflows(runtime, other_tenant)
-    first, second = await dispatch(runtime, tenant), await dispatch(runtime, other_tenant)
+    first, second = await dispatch_job(runtime, tenant), await dispatch_job(runtime, other_tenant)
     written, release = asyncio.Event(), asyncio.Event()
 
     async def slow_cancel() -> int:
@@ -38,7 +38,7 @@ async def test_a_second_status_change_waits_for_the_first_to_commit(
     await written.wait()
 
     # when another job changes status meanwhile
-    other = asyncio.create_task(cancel(runtime, other_tenant, second.number))
+    other = asyncio.create_task(cancel_job(runtime, other_tenant, second.number))
     await asyncio.sleep(HELD_SECONDS)
 
     # then it waits for the first commit, and its event comes after the first one

@@ -13,9 +13,11 @@ import pytest
 from server.app import create_app
 from server.runtime import Runtime
 from server.web.websocket.cohorts import CohortRegistry
-from tests.live_helpers import dispatch, given_workflows, streams_registered, wait_until
-from tests.live_server import LiveServer, serve
-from tests.ws_client import PROTOCOLS, TRANSPORT_WS, GraphQLWebSocket, graphql_ws
+from tests.support.jobs import dispatch_job, given_workflows
+from tests.support.live import streams_registered
+from tests.support.servers import LiveServer, serve
+from tests.support.waiting import eventually
+from tests.support.websocket import PROTOCOLS, TRANSPORT_WS, GraphQLWebSocket, graphql_ws
 
 STATUS_WITH_INPUT = """
 subscription { jobStatusChanged { sequence job { number input } } }
@@ -52,12 +54,12 @@ async def test_subscribers_of_one_operation_share_one_execution(
         ]
         for index, client in enumerate(clients):
             await client.subscribe(str(index), STATUS)
-        await wait_until(lambda: cohorts_of(live_server).stats() == (1, SUBSCRIBERS))
+        await eventually(lambda: cohorts_of(live_server).stats() == (1, SUBSCRIBERS))
         await streams_registered(runtime)
         sql_statements.clear()
 
         # when one job changes status
-        job = await dispatch(runtime, tenant)
+        job = await dispatch_job(runtime, tenant)
         written = len(sql_statements)
         seen = [
             (await client.next(str(index)))["jobStatusChanged"]
@@ -85,7 +87,7 @@ async def test_a_slow_subscriber_is_cut_off_without_hurting_the_others(
     ):
         await fast.subscribe("f", STATUS_WITH_INPUT)
         await slow.subscribe("s", STATUS_WITH_INPUT)
-        await wait_until(lambda: registry.stats() == (1, 2))
+        await eventually(lambda: registry.stats() == (1, 2))
         received: list[int] = []
         reader = asyncio.create_task(_collect(fast, "f", received))
 
@@ -93,16 +95,16 @@ async def test_a_slow_subscriber_is_cut_off_without_hurting_the_others(
         dispatched: list[int] = []
         while registry.stats() != (1, 1):
             assert len(dispatched) < 500, "the slow subscriber was never cut off"
-            dispatched.append((await dispatch(runtime, tenant, input={"blob": BLOB})).number)
+            dispatched.append((await dispatch_job(runtime, tenant, input={"blob": BLOB})).number)
         for _ in range(3):
-            dispatched.append((await dispatch(runtime, tenant, input={"blob": BLOB})).number)
+            dispatched.append((await dispatch_job(runtime, tenant, input={"blob": BLOB})).number)
 
         # then the slow one is closed with a reason that says how to resume
         close = await slow.close_frame()
         assert close.code == 1013
         assert "after" in close.reason
         # and the fast one got every event
-        await wait_until(lambda: len(received) == len(dispatched), seconds=20)
+        await eventually(lambda: len(received) == len(dispatched), 20)
         reader.cancel()
     assert received == dispatched
 
@@ -114,7 +116,7 @@ async def test_connect_disconnect_cycles_leave_nothing_behind(
     # given a server that has served one subscriber already (imports, caches, pools warm)
     await given_workflows(runtime, tenant)
     await _cycle(live_server, protocol, clean=True)
-    await wait_until(lambda: cohorts_of(live_server).stats() == (0, 0))
+    await eventually(lambda: cohorts_of(live_server).stats() == (0, 0))
     gc.collect()
     tasks = len(asyncio.all_tasks())
     blocks = sys.getallocatedblocks()
@@ -124,9 +126,9 @@ async def test_connect_disconnect_cycles_leave_nothing_behind(
         await _cycle(live_server, protocol, clean=index % 2 == 0)
 
     # then every subscription, stream, task and buffer is released
-    await wait_until(lambda: cohorts_of(live_server).stats() == (0, 0))
-    await wait_until(lambda: runtime.live.watching() == 0)
-    await wait_until(lambda: len(asyncio.all_tasks()) <= tasks)
+    await eventually(lambda: cohorts_of(live_server).stats() == (0, 0))
+    await eventually(lambda: runtime.live.watching() == 0)
+    await eventually(lambda: len(asyncio.all_tasks()) <= tasks)
     gc.collect()
     kept = sys.getallocatedblocks() - blocks
     assert kept < CYCLES * KEPT_BLOCKS_PER_CYCLE, f"{kept} memory blocks kept after {CYCLES} cycles"

@@ -10,15 +10,11 @@ from websockets.exceptions import InvalidStatus
 
 from server.app import create_app
 from server.runtime import Runtime
-from tests.live_helpers import (
-    cancel,
-    dispatch,
-    given_workflows,
-    streams_registered,
-    wait_until,
-)
-from tests.live_server import LiveServer, serve
-from tests.ws_client import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, graphql_ws
+from tests.support.jobs import cancel_job, dispatch_job, given_workflows
+from tests.support.live import streams_registered
+from tests.support.servers import LiveServer, serve
+from tests.support.waiting import eventually
+from tests.support.websocket import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, graphql_ws
 
 COUNTS = "subscription { jobCounts { all } }"
 
@@ -112,7 +108,7 @@ async def test_stopping_a_subscription_releases_it(
         await client.next("c")
         await streams_registered(runtime)
         await client.stop("c")
-        await wait_until(lambda: runtime.live.watching() == 0)
+        await eventually(lambda: runtime.live.watching() == 0)
         # the connection itself stays usable
         await client.subscribe("c", COUNTS)
         assert await client.next("c") == {"jobCounts": {"all": 0}}
@@ -124,14 +120,14 @@ async def test_each_operation_on_a_connection_reads_fresh_rows(
 ) -> None:
     # given a connection that already read a job
     await given_workflows(runtime, tenant)
-    job = await dispatch(runtime, tenant)
+    job = await dispatch_job(runtime, tenant)
     query = "query($n: Int!) { job(number: $n) { status } }"
     async with graphql_ws(live_server.ws_url, protocol) as client:
         await client.subscribe("1", query, n=job.number)
         before = await client.next("1")
 
         # when the job changes and the connection reads it again
-        await cancel(runtime, tenant, job.number)
+        await cancel_job(runtime, tenant, job.number)
         await client.subscribe("2", query, n=job.number)
         after = await client.next("2")
 

@@ -9,10 +9,11 @@ from strawberry.relay import to_base64
 
 from server.runtime import Runtime
 from server.settings import EventBusKind, Settings
-from tests.live_helpers import dispatch, given_workflows, streams_registered
-from tests.live_server import LiveServer
-from tests.replica import Replica, replica
-from tests.ws_client import PROTOCOLS, graphql_ws
+from tests.support.jobs import dispatch_job, given_workflows
+from tests.support.live import streams_registered
+from tests.support.replica import Replica, replica
+from tests.support.servers import LiveServer
+from tests.support.websocket import PROTOCOLS, graphql_ws
 
 STATUS = "subscription { jobStatusChanged { sequence status job { number } } }"
 JOB_UPDATED = "subscription($id: ID!) { jobUpdated(id: $id) { status } }"
@@ -39,7 +40,7 @@ async def test_a_worker_write_here_reaches_subscribers_of_the_other_replica(
         await client.subscribe("t", STATUS)
 
         # when this process (as a worker would) writes a status change
-        job = await dispatch(runtime, tenant)
+        job = await dispatch_job(runtime, tenant)
 
         # then the other process pushes it
         event = (await client.next("t"))["jobStatusChanged"]
@@ -51,7 +52,7 @@ async def test_a_mutation_on_the_other_replica_reaches_subscribers_here(
 ) -> None:
     # given a subscriber of this process and a pending job
     await given_workflows(runtime, tenant)
-    job = await dispatch(runtime, tenant)
+    job = await dispatch_job(runtime, tenant)
     async with graphql_ws(live_server.ws_url, PROTOCOLS[0]) as client:
         await client.subscribe("t", STATUS)
         await client.subscribe("u", JOB_UPDATED, id=to_base64("Job", job.number))
@@ -79,7 +80,7 @@ async def test_after_the_bus_reconnects_subscribers_read_what_they_missed(
         pytest.skip("the LISTEN connection exists on PostgreSQL only")
     # given a subscriber of a job, and a change to that job whose notification got lost
     await given_workflows(runtime, tenant)
-    job = await dispatch(runtime, tenant)
+    job = await dispatch_job(runtime, tenant)
     async with graphql_ws(live_server.ws_url, PROTOCOLS[0]) as client:
         await client.subscribe("u", JOB_UPDATED, id=to_base64("Job", job.number))
         await streams_registered(runtime)

@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from server.db.models import JobEvent
 from server.runtime import Runtime
-from tests.live_helpers import cancel, dispatch, given_workflows, streams_registered
-from tests.live_server import LiveServer
-from tests.ws_client import PROTOCOLS, graphql_ws
+from tests.support.jobs import cancel_job, dispatch_job, given_workflows
+from tests.support.live import streams_registered
+from tests.support.servers import LiveServer
+from tests.support.websocket import PROTOCOLS, graphql_ws
 
 STATUS_CHANGED = """
 subscription Changed($filter: JobFilter, $after: Int) {
@@ -37,8 +38,8 @@ async def test_a_status_change_reaches_matching_subscribers_and_not_others(
         await streams_registered(runtime)
 
         # when a code-review job, then a se-rca-fix job are dispatched
-        review = await dispatch(runtime, tenant, "code-review")
-        fix = await dispatch(runtime, tenant, "se-rca-fix")
+        review = await dispatch_job(runtime, tenant, "code-review")
+        fix = await dispatch_job(runtime, tenant, "se-rca-fix")
 
         # then each subscriber sees only its own workflow's job, with its sequence
         seen_by_fixes = (await fixes.next("1"))["jobStatusChanged"]
@@ -55,14 +56,14 @@ async def test_a_status_filter_sees_jobs_enter_and_leave_its_statuses(
 ) -> None:
     # given a subscriber of the cancelled tab and a pending job
     await given_workflows(runtime, tenant)
-    job = await dispatch(runtime, tenant)
+    job = await dispatch_job(runtime, tenant)
     async with graphql_ws(live_server.ws_url, protocol) as client:
         await client.subscribe("c", STATUS_CHANGED, filter={"status": ["CANCELLED"]})
         await streams_registered(runtime)
 
         # when another job is dispatched and the first is cancelled
-        await dispatch(runtime, tenant)
-        await cancel(runtime, tenant, job.number)
+        await dispatch_job(runtime, tenant)
+        await cancel_job(runtime, tenant, job.number)
 
         # then only the cancellation arrives
         event = (await client.next("c"))["jobStatusChanged"]
@@ -102,9 +103,9 @@ async def test_resuming_with_after_loses_nothing_and_repeats_nothing(
 
 async def _keep_changing(runtime: Runtime, tenant: str, *, count: int) -> None:
     for index in range(count):
-        job = await dispatch(runtime, tenant)
+        job = await dispatch_job(runtime, tenant)
         if index % 2:
-            await cancel(runtime, tenant, job.number)
+            await cancel_job(runtime, tenant, job.number)
         await asyncio.sleep(0.005)
 
 

@@ -5,9 +5,10 @@ from strawberry.relay import to_base64
 
 from server.domain.enums import LogStream
 from server.runtime import Runtime
-from tests.live_helpers import cancel, dispatch, given_workflows, streams_registered
-from tests.live_server import LiveServer
-from tests.ws_client import PROTOCOLS, graphql_ws
+from tests.support.jobs import cancel_job, dispatch_job, given_workflows
+from tests.support.live import streams_registered
+from tests.support.servers import LiveServer
+from tests.support.websocket import PROTOCOLS, graphql_ws
 
 JOB_UPDATED = """
 subscription Updated($id: ID!) { jobUpdated(id: $id) { number status canResend } }
@@ -31,15 +32,15 @@ async def test_job_updated_pushes_status_and_other_changes(
 ) -> None:
     # given a subscriber of one pending job
     await given_workflows(runtime, tenant)
-    job = await dispatch(runtime, tenant)
-    other = await dispatch(runtime, tenant)
+    job = await dispatch_job(runtime, tenant)
+    other = await dispatch_job(runtime, tenant)
     async with graphql_ws(live_server.ws_url, protocol) as client:
         await client.subscribe("u", JOB_UPDATED, id=job_id(job.number))
         await streams_registered(runtime)
 
         # when another job changes, then this one is cancelled, then resent
-        await cancel(runtime, tenant, other.number)
-        await cancel(runtime, tenant, job.number)
+        await cancel_job(runtime, tenant, other.number)
+        await cancel_job(runtime, tenant, job.number)
         cancelled = (await client.next("u"))["jobUpdated"]
         await runtime.jobs.resend(tenant=tenant, number=job.number, actor="tests")
         resent = (await client.next("u"))["jobUpdated"]
@@ -65,7 +66,7 @@ async def test_logs_stream_in_order_after_a_sequence_then_live(
 ) -> None:
     # given a job with five log lines
     await given_workflows(runtime, tenant)
-    job = await dispatch(runtime, tenant)
+    job = await dispatch_job(runtime, tenant)
     execution = runtime.execution
     lines = [(LogStream.STDOUT, f"line {n}") for n in range(1, 6)]
     await execution.append_logs(tenant=tenant, number=job.number, lines=lines)
@@ -89,14 +90,14 @@ async def test_job_counts_push_when_counts_change_coalesced(
 ) -> None:
     # given a subscriber of the tab counts
     await given_workflows(runtime, tenant)
-    await dispatch(runtime, tenant)
+    await dispatch_job(runtime, tenant)
     async with graphql_ws(live_server.ws_url, protocol) as client:
         await client.subscribe("c", JOB_COUNTS)
         first = (await client.next("c"))["jobCounts"]
 
         # when ten jobs are dispatched and one cancelled in a burst
-        jobs = [await dispatch(runtime, tenant) for _ in range(10)]
-        await cancel(runtime, tenant, jobs[0].number)
+        jobs = [await dispatch_job(runtime, tenant) for _ in range(10)]
+        await cancel_job(runtime, tenant, jobs[0].number)
 
         # then the counts arrive, coalesced: fewer pushes than the eleven changes
         pushes = []

@@ -1,7 +1,6 @@
 """Acting on running jobs through Temporal: cancel, pause and resume, approve and reject,
 scheduled start, and cancelling jobs that have no workflow; each signal sent once, after commit."""
 
-import asyncio
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,56 +10,51 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 
 from server.db.models import Job, pipeline_id
 from server.domain.enums import JobStatus
 from server.runtime import Runtime
-
-from .conftest import GraphQLClient
-from .factories import build_world
-from .temporal_support import job_state, status_is, wait_for
-from .test_temporal_jobs import Loader, dispatch
+from server.temporal.contracts import STEP_ACTIVITY
+from tests.support.factories import build_world
+from tests.support.graphql import GraphQLClient
+from tests.support.mutations import (
+    APPROVE,
+    CANCEL,
+    PAUSE,
+    REJECT,
+    RESUME,
+    act,
+    dispatch,
+    global_id,
+)
+from tests.support.temporal import Loader, job_state, status_is, wait_for
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.usefixtures("control_plane", "agent")
 
-CANCEL = """
-mutation Act($id: ID!) {
-  cancelJob(id: $id) { job { status } errors { code message } }
-}
-"""
-PAUSE = "mutation($id: ID!) { pauseJob(id: $id) { job { status } errors { code message } } }"
-RESUME = "mutation($id: ID!) { resumeJob(id: $id) { job { status } errors { code message } } }"
-APPROVE = """
-mutation($id: ID!, $comment: String) {
-  approveJob(id: $id, comment: $comment) { job { status } errors { code message } }
-}
-"""
-REJECT = """
-mutation($id: ID!, $reason: String) {
-  rejectJob(id: $id, reason: $reason) { job { status } errors { code message } }
-}
-"""
 CANCEL_MANY = """
 mutation($filter: JobFilter) {
   cancelJobs(filter: $filter) { jobs { number status } errors { code message } }
 }
 """
-ID = "query($number: Int!) { job(number: $number) { id } }"
 
 
 def sleeper(pid_file: Path) -> str:
+    """A step whose shell starts a child and waits; it writes its own pid and the child's."""
     return f"""
 slug: sleeper
 steps:
   - name: sleep
     run: |
-      echo $$ > {pid_file}
+      sleep 30 &
+      echo "$$ $!" > {pid_file}
       echo started
-      sleep 30
+      wait
 """
 
 
@@ -75,6 +69,20 @@ steps:
   - name: apply
     run: echo applied
 """
+
+
+def held_until(release: Path) -> str:
+    """Two steps; the first runs until the file `release` exists."""
+    return f"""
+slug: held
+steps:
+  - name: first
+    run: while [ ! -e {release} ]; do sleep 0.05; done
+  - name: second
+    run: echo second
+"""
+
+
 TWO_SLOW = """
 slug: two-slow
 steps:
@@ -85,44 +93,37 @@ steps:
 """
 
 
-async def global_id(gql: GraphQLClient, number: int) -> str:
-    return str((await gql.execute(ID, number=number))["job"]["id"])
-
-
-async def act(gql: GraphQLClient, mutation: str, number: int, **extra: Any) -> dict[str, Any]:
-    data = await gql.execute(mutation, id=await global_id(gql, number), **extra)
-    payload: dict[str, Any] = next(iter(data.values()))
-    return payload
-
-
-def alive(pid: int) -> bool:
+def group_alive(group: int) -> bool:
+    """Whether any process of the process group is still there."""
     try:
-        os.kill(pid, 0)
+        os.killpg(group, 0)
     except ProcessLookupError:
         return False
     return True
 
 
-async def test_cancelling_a_running_step_kills_its_process(
+async def test_cancelling_a_running_step_kills_every_process_it_started(
     tgql: GraphQLClient, load_workflow: Loader, tmp_path: Path
 ) -> None:
-    # Given a job whose step is running a long command
-    pid_file = tmp_path / "step.pid"
+    # Given a job whose step runs a shell that started a child of its own
+    pid_file = tmp_path / "step.pids"
     await load_workflow(sleeper(pid_file))
     number = (await dispatch(tgql, workflow="sleeper"))["job"]["number"]
     await wait_for(tgql, number, lambda job: job["steps"][0]["status"] == "RUNNING")
-    await wait_for(tgql, number, lambda _job: pid_file.exists() and pid_file.read_text() != "")
-    pid = int(pid_file.read_text())
-    assert alive(pid)
+    await eventually(lambda: len(pid_file.read_text().split()) == 2 if pid_file.exists() else 0)
+    shell, child = map(int, pid_file.read_text().split())
+    assert os.getpgid(child) == os.getpgid(shell)
+    group = os.getpgid(shell)
+    assert group != os.getpgid(0)  # the step has a process group of its own
 
     # When it is cancelled
     payload = await act(tgql, CANCEL, number)
 
-    # Then the job is CANCELLED, the process is gone, and teardown ran
+    # Then the job is CANCELLED, every process of the step's group is gone, and teardown ran
     assert payload == {"job": {"status": "CANCELLED"}, "errors": []}
     job = await wait_for(tgql, number, lambda job: job["steps"][0]["status"] == "FAILED")
     assert job["steps"][0]["error"] == "cancelled: process killed"
-    assert not alive(pid)
+    await eventually(lambda: not group_alive(group), 5)
     job = await wait_for(tgql, number, lambda job: job["agent"]["status"] == "ONLINE")
     assert job["status"] == "CANCELLED"
     assert job["events"][-1]["message"] == "cancelled"
@@ -159,24 +160,67 @@ async def test_a_finished_job_cannot_be_cancelled(
 
 
 async def test_a_paused_job_finishes_its_step_and_waits_for_resume(
-    tgql: GraphQLClient, load_workflow: Loader
+    tgql: GraphQLClient, load_workflow: Loader, temporal_client: Client, tmp_path: Path
 ) -> None:
-    await load_workflow(TWO_SLOW)
-    number = (await dispatch(tgql, workflow="two-slow"))["job"]["number"]
+    # Given a job whose first step runs until the test releases it
+    release = tmp_path / "release"
+    await load_workflow(held_until(release))
+    number = (await dispatch(tgql, workflow="held"))["job"]["number"]
     await wait_for(tgql, number, lambda job: job["steps"][0]["status"] == "RUNNING")
+    workflow = temporal_client.get_workflow_handle(f"pipeline-job-{number}")
 
+    # When it is paused, and its running step then ends
     assert (await act(tgql, PAUSE, number))["job"] == {"status": "PAUSED"}
+    await eventually(lambda: told(temporal_client, number, ["pause"]))
+    release.touch()
 
-    await wait_for(tgql, number, lambda job: job["steps"][0]["status"] == "COMPLETED")
-    await asyncio.sleep(1)  # long enough for the next step to start, were the job not paused
+    # Then the workflow, deciding what comes after the step, starts no other step
+    await eventually(lambda: decided_after_first_step(workflow))
+    assert await steps_scheduled(workflow) == 1
     job = await job_state(tgql, number)
     assert job["status"] == "PAUSED"
-    assert job["steps"][1]["status"] == "PENDING"
+    assert [step["status"] for step in job["steps"]] == ["COMPLETED", "PENDING"]
 
+    # and once resumed it goes on to the end
     assert (await act(tgql, RESUME, number))["job"] == {"status": "RUNNING"}
     job = await wait_for(tgql, number, status_is("COMPLETED", "FAILED"))
     assert job["status"] == "COMPLETED"
     assert [e["message"] for e in job["events"]][-3:-1] == ["paused", "resumed"]
+
+
+async def decided_after_first_step(workflow: WorkflowHandle[Any, Any]) -> bool:
+    """Whether the workflow completed a workflow task after its first step's activity ended
+    (the task in which it would schedule the next step)."""
+    events = list((await workflow.fetch_history()).events)
+    step = next(
+        event.event_id
+        for event in events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and event.activity_task_scheduled_event_attributes.activity_type.name == STEP_ACTIVITY
+    )
+    ended = next(
+        (
+            index
+            for index, event in enumerate(events)
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+            and event.activity_task_completed_event_attributes.scheduled_event_id == step
+        ),
+        None,
+    )
+    return ended is not None and any(
+        event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+        for event in events[ended + 1 :]
+    )
+
+
+async def steps_scheduled(workflow: WorkflowHandle[Any, Any]) -> int:
+    history = await workflow.fetch_history()
+    return sum(
+        1
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and event.activity_task_scheduled_event_attributes.activity_type.name == STEP_ACTIVITY
+    )
 
 
 async def test_an_approved_job_goes_on(tgql: GraphQLClient, load_workflow: Loader) -> None:
@@ -235,15 +279,17 @@ class ProcessDied(Exception):
 
 
 @contextmanager
-def first_commit_fails(when: Callable[[Session], bool]) -> Iterator[list[Session]]:
-    """The first commit of a transaction that `when` picks fails as a lost race does (the unit
-    of work then retries it); the sessions it failed are listed."""
+def first_commit_fails(
+    when: Callable[[Session], bool], error: Exception | None = None
+) -> Iterator[list[Session]]:
+    """The first commit of a transaction that `when` picks fails, by default as a lost race
+    does (the unit of work then retries it); the sessions it failed are listed."""
     failed: list[Session] = []
 
     def before_commit(session: Session) -> None:
         if not failed and when(session):
             failed.append(session)
-            raise StaleDataError("another writer changed the job first")
+            raise error or StaleDataError("another writer changed the job first")
 
     event.listen(Session, "before_commit", before_commit)
     try:
@@ -252,10 +298,10 @@ def first_commit_fails(when: Callable[[Session], bool]) -> Iterator[list[Session
         event.remove(Session, "before_commit", before_commit)
 
 
-def pausing(number: int) -> Callable[[Session], bool]:
-    """Picks the transaction that records the job's pause."""
+def moving_to(status: JobStatus, number: int) -> Callable[[Session], bool]:
+    """Picks the transaction that moves the job to `status`."""
     return lambda session: any(
-        isinstance(row, Job) and row.number == number and row.status is JobStatus.PAUSED
+        isinstance(row, Job) and row.number == number and row.status is status
         for row in session.identity_map.values()
     )
 
@@ -270,6 +316,48 @@ async def signals(client: Client, number: int) -> list[str]:
     ]
 
 
+async def told(client: Client, number: int, expected: list[str]) -> bool:
+    return await signals(client, number) == expected
+
+
+async def cancel_requested(client: Client, number: int) -> bool:
+    history = await client.get_workflow_handle(pipeline_id(number)).fetch_history()
+    return any(
+        event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED
+        for event in history.events
+    )
+
+
+async def test_a_cancel_whose_commit_fails_changes_nothing_and_leaves_the_workflow_running(
+    tgql: GraphQLClient, load_workflow: Loader, temporal_client: Client, tmp_path: Path
+) -> None:
+    # Given a job running a step that goes on until the test releases it
+    release = tmp_path / "release"
+    await load_workflow(held_until(release))
+    number = (await dispatch(tgql, workflow="held"))["job"]["number"]
+    await wait_for(tgql, number, lambda job: job["steps"][0]["status"] == "RUNNING")
+
+    # When its cancellation is written but the commit fails (the database went away)
+    lost = OperationalError("COMMIT", {}, ConnectionResetError("connection lost"))
+    with first_commit_fails(moving_to(JobStatus.CANCELLED, number), lost) as failed:
+        answer = await tgql.raw(CANCEL, id=await global_id(tgql, number))
+
+    # Then the request fails, nothing is recorded, and Temporal was never asked to cancel
+    assert len(failed) == 1
+    assert [error["extensions"]["code"] for error in answer["errors"]] == ["INTERNAL"]
+    job = await job_state(tgql, number)
+    assert job["status"] == "RUNNING"
+    assert [event["toStatus"] for event in job["events"]] == ["PENDING", "RUNNING"]
+    assert not await cancel_requested(temporal_client, number)
+    # and the job runs on to the end, its workflow never cancelled
+    release.touch()
+    job = await wait_for(tgql, number, status_is("COMPLETED", "FAILED", "CANCELLED"))
+    assert job["status"] == "COMPLETED"
+    await temporal_client.get_workflow_handle(pipeline_id(number)).result()
+    assert not await cancel_requested(temporal_client, number)
+    assert await signals(temporal_client, number) == []
+
+
 async def test_a_retried_transaction_signals_the_workflow_once(
     tgql: GraphQLClient, load_workflow: Loader, temporal_client: Client
 ) -> None:
@@ -279,7 +367,7 @@ async def test_a_retried_transaction_signals_the_workflow_once(
     await wait_for(tgql, number, lambda job: job["steps"][0]["status"] == "RUNNING")
 
     # When its pause loses a race at commit and the unit of work runs it again
-    with first_commit_fails(pausing(number)) as failed:
+    with first_commit_fails(moving_to(JobStatus.PAUSED, number)) as failed:
         paused = await act(tgql, PAUSE, number)
     assert paused["job"] == {"status": "PAUSED"}
     assert len(failed) == 1
@@ -317,9 +405,7 @@ async def test_a_signal_is_sent_even_when_the_process_dies_right_after_its_commi
 
     # Then the pause is recorded, and the worker's outbox round still tells the workflow
     assert (await job_state(tgql, number))["status"] == "PAUSED"
-    async with asyncio.timeout(20):
-        while await signals(temporal_client, number) != ["pause"]:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
+    await eventually(lambda: told(temporal_client, number, ["pause"]), 20)
     assert (await act(tgql, RESUME, number))["job"] == {"status": "RUNNING"}
     job = await wait_for(tgql, number, status_is("COMPLETED", "FAILED"))
     assert job["status"] == "COMPLETED"

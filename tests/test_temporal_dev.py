@@ -4,7 +4,6 @@
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
 import httpx
@@ -12,26 +11,13 @@ import httpx
 from server.cli.demo import running_demo
 from server.net import free_port
 from server.runtime import Runtime
+from tests.support.factories import add_details, build_world
+from tests.support.graphql import GraphQLClient
+from tests.support.mutations import dispatch
+from tests.support.processes import JOBMONITOR, until_answering
+from tests.support.temporal import status_is, wait_for
 
-from .conftest import GraphQLClient
-from .factories import add_details, build_world
-from .temporal_support import status_is, wait_for
-from .test_temporal_jobs import dispatch
-
-JOBMONITOR = str(Path(sys.executable).parent / "jobmonitor")
 WORKFLOWS = "{ workflows(first: 20) { edges { node { slug } } } }"
-
-
-async def _until_healthy(http: httpx.AsyncClient, process: asyncio.subprocess.Process) -> None:
-    async with asyncio.timeout(60):
-        while True:
-            assert process.returncode is None, "jobmonitor dev exited early"
-            try:
-                if (await http.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
 
 
 async def test_dev_runs_the_whole_system_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -49,7 +35,7 @@ async def test_dev_runs_the_whole_system_and_stops_on_ctrl_c(tmp_path: Path) -> 
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            await _until_healthy(http, process)
+            await until_answering(http, "/healthz", process, within=60)
             gql = GraphQLClient(http)
 
             edges = (await gql.execute(WORKFLOWS))["workflows"]["edges"]

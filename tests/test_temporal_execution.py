@@ -6,8 +6,7 @@ from server.db.models import Agent, Job, JobStep, LogLine
 from server.domain.enums import AgentStatus, JobStatus, LogStream
 from server.runtime import Runtime
 from server.services.execution import ExecutionService
-
-from .factories import build_world
+from tests.support.factories import build_world
 
 
 def service(runtime: Runtime) -> ExecutionService:

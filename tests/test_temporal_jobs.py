@@ -1,25 +1,14 @@
 """Jobs running on a real Temporal dev server: completion, failure, retries, timeouts."""
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 import pytest
 
 from server.temporal.agent import AgentIdentity
-
-from .conftest import GraphQLClient
-from .temporal_support import AGENT, status_is, wait_for
+from tests.support.graphql import GraphQLClient
+from tests.support.mutations import dispatch
+from tests.support.temporal import AGENT, Loader, status_is, wait_for
 
 pytestmark = pytest.mark.usefixtures("control_plane", "agent")
 
-DISPATCH = """
-mutation Dispatch($input: DispatchJobInput!) {
-  dispatchJob(input: $input) {
-    job { number status temporalWorkflowId }
-    errors { code message field }
-  }
-}
-"""
 LOGS = """
 query Logs($number: Int!) {
   job(number: $number) { logs(first: 100) { edges { node { stream message } } } }
@@ -56,13 +45,6 @@ steps:
     retries: 1
     backoff_seconds: 0.05
 """
-
-Loader = Callable[[str], Awaitable[None]]
-
-
-async def dispatch(gql: GraphQLClient, **fields: Any) -> dict[str, Any]:
-    payload: dict[str, Any] = (await gql.execute(DISPATCH, input=fields))["dispatchJob"]
-    return payload
 
 
 async def test_a_dispatched_job_runs_every_step_on_the_agent(

@@ -1,45 +1,26 @@
 """Temporal outages lose nothing: a dispatched job waits in the outbox and runs once, later;
 actions on running jobs are recorded and their signals sent when Temporal is back."""
 
-import asyncio
-import uuid
 from pathlib import Path
 
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from server.app import create_app
-from server.db.models import JobSignalOutbox
+from server.db.models import JobOutbox, JobSignalOutbox
 from server.net import free_port
 from server.runtime import Runtime
 from server.services.outbox import GONE_NOTE
 from server.temporal.agent import AgentIdentity, running_agent
 from server.temporal.dev_server import dev_server
-from server.temporal.orchestrator import TemporalOrchestrator
 from server.workflows.definition import parse_workflow
 from server.workflows.store import save_workflows
-
-from .conftest import GraphQLClient, serving
-from .factories import build_world
-from .temporal_support import job_state, status_is, wait_for
-from .test_temporal_actions import CANCEL, PAUSE, act
-from .test_temporal_jobs import dispatch
-
-RUNNING = WorkflowExecutionStatus.RUNNING
+from tests.support.factories import build_world
+from tests.support.graphql import GraphQLClient, serving
+from tests.support.mutations import CANCEL, PAUSE, act, dispatch
+from tests.support.temporal import job_state, runs_of, status_is, wait_for, with_temporal
 
 QUICK = parse_workflow({"slug": "quick", "steps": [{"name": "only", "run": "echo hi"}]})
-
-
-def runtime_for(runtime: Runtime, address: str, workspaces: Path) -> Runtime:
-    settings = runtime.settings.model_copy(
-        update={
-            "temporal_address": address,
-            "temporal_task_queue": f"jobs-{uuid.uuid4().hex[:8]}",
-            "workspace_root": workspaces,
-            "outbox_interval_seconds": 0.2,
-        }
-    )
-    return runtime.with_orchestrator(TemporalOrchestrator(settings), settings)
 
 
 async def test_a_job_dispatched_while_temporal_is_down_runs_once_when_it_is_back(
@@ -47,7 +28,7 @@ async def test_a_job_dispatched_while_temporal_is_down_runs_once_when_it_is_back
 ) -> None:
     # Given an API whose Temporal is not running
     port = free_port()
-    api = runtime_for(runtime, f"127.0.0.1:{port}", tmp_path)
+    api = with_temporal(runtime, f"127.0.0.1:{port}", tmp_path)
     await save_workflows(api.session_factory, tenant=tenant, definitions=[QUICK])
     async with serving(create_app(runtime=api)) as http:
         gql = GraphQLClient(http)
@@ -76,16 +57,14 @@ async def test_a_job_dispatched_while_temporal_is_down_runs_once_when_it_is_back
                 job = await wait_for(gql, number, status_is("COMPLETED", "FAILED"))
                 assert job["status"] == "COMPLETED"
                 assert job["temporalWorkflowId"] == f"pipeline-job-{number}"
-                assert await api.outbox.deliver_pending(tenant=tenant) == 0
-                assert await api.outbox.deliver(number)
                 moves = [event["toStatus"] for event in job["events"]]
                 assert moves == ["PENDING", "RUNNING", "COMPLETED"]
-                # (Teardown records the job's end just before the workflow itself completes.)
-                handle = client.get_workflow_handle(f"pipeline-job-{number}")
-                async with asyncio.timeout(20):
-                    while (described := await handle.describe()).status is RUNNING:  # noqa: ASYNC110
-                        await asyncio.sleep(0.05)
-                assert described.status == WorkflowExecutionStatus.COMPLETED
+                # and delivering again starts nothing: Temporal holds one run, completed
+                assert await api.outbox.deliver_pending(tenant=tenant) == 0
+                await api.outbox.deliver(number)
+                workflow_id = f"pipeline-job-{number}"
+                await client.get_workflow_handle(workflow_id).result()
+                assert await runs_of(client, workflow_id) == [WorkflowExecutionStatus.COMPLETED]
 
 
 async def test_without_temporal_dispatch_waits_and_cancel_works_in_the_database(
@@ -106,8 +85,14 @@ async def test_without_temporal_dispatch_waits_and_cancel_works_in_the_database(
     assert cancelled == {"job": {"status": "CANCELLED"}, "errors": []}
     job = await job_state(gql, number)
     assert "no workflow in Temporal" in job["events"][-1]["message"]
-    # and the outbox will not start it later
-    assert await runtime.outbox.deliver(number)
+    # and the outbox settles its row without trying to start it again (its one try was the
+    # dispatch's own)
+    await runtime.outbox.deliver(number)
+    async with runtime.session_factory() as session:
+        entry = await session.scalar(select(JobOutbox).where(JobOutbox.job_number == number))
+    assert entry is not None
+    assert entry.delivered_at is not None
+    assert (entry.attempts, entry.last_error) == (1, "the job ended before it started")
 
 
 async def test_actions_while_temporal_is_down_are_recorded_and_sent_when_it_is_back(
@@ -115,7 +100,7 @@ async def test_actions_while_temporal_is_down_are_recorded_and_sent_when_it_is_b
 ) -> None:
     # Given a running job whose Temporal is down
     port = free_port()
-    api = runtime_for(runtime, f"127.0.0.1:{port}", tmp_path)
+    api = with_temporal(runtime, f"127.0.0.1:{port}", tmp_path)
     world = await build_world(
         api.session_factory, tenant, [{"status": "RUNNING", "temporal_workflow_id": "pipeline-x"}]
     )

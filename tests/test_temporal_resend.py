@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import GraphQLClient
-from .temporal_support import status_is, wait_for
-from .test_temporal_actions import global_id
-from .test_temporal_jobs import Loader, dispatch
+from tests.support.graphql import GraphQLClient
+from tests.support.mutations import dispatch, global_id
+from tests.support.temporal import Loader, status_is, wait_for
 
 pytestmark = pytest.mark.usefixtures("control_plane", "agent")
 

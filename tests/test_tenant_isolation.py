@@ -9,7 +9,6 @@ test until it is added here.
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,13 +21,12 @@ from server.auth import Role
 from server.db.models import Agent, Job, JobEvent, JobStatusCount, Workflow
 from server.domain.enums import AgentStatus, JobStatus
 from server.runtime import Runtime
+from tests.support.auth import app_with, bearer, token_for
+from tests.support.contract import CONTRACT
+from tests.support.factories import BASE_TIME, add_details, build_world
+from tests.support.servers import LiveServer, serve
+from tests.support.websocket import PROTOCOLS, GraphQLWebSocket, graphql_ws
 
-from .auth_support import app_with, bearer, token_for
-from .factories import BASE_TIME, add_details, build_world
-from .live_server import LiveServer, serve
-from .ws_client import PROTOCOLS, GraphQLWebSocket, graphql_ws
-
-CONTRACT = Path("/work/shared/api-contract.graphql")
 B_MARKER = "SECRET-B"
 B_ONLY = ("b-only-flow", "b-only-agent")
 NOBODY = "no-such-name"
@@ -64,6 +62,34 @@ QUERIES: dict[str, list[str]] = {
         "{ workflows(first: 100) { totalCount edges { node { id slug "
         "jobs(first: 100) { totalCount edges { node { number } } } } } } }"
     ],
+}
+# What tenant A counts, query by query: A's two jobs run on agent-01 under se-rca-fix.
+A_TOTALS: dict[str, dict[str, int]] = {
+    QUERIES["jobs"][0]: {"jobs/totalCount": 2},
+    QUERIES["jobs"][1]: {"jobs/totalCount": 0},
+    QUERIES["jobs"][2]: {"jobs/totalCount": 0},
+    QUERIES["jobs"][3]: {"jobs/totalCount": 2},
+    QUERIES["jobs"][4]: {},
+    QUERIES["jobCounts"][0]: {
+        "jobCounts/all": 2,
+        "jobCounts/running": 1,
+        "jobCounts/waiting": 1,
+        **{
+            f"jobCounts/{status}": 0
+            for status in ("scheduled", "pending", "paused", "completed", "failed", "cancelled")
+        },
+    },
+    QUERIES["jobFilterOptions"][0]: {},
+    QUERIES["agents"][0]: {
+        "agents/totalCount": 2,
+        "agents/agent-01/jobs/totalCount": 2,
+        "agents/agent-02/jobs/totalCount": 0,
+    },
+    QUERIES["workflows"][0]: {
+        "workflows/totalCount": 2,
+        "workflows/se-rca-fix/jobs/totalCount": 2,
+        "workflows/code-review/jobs/totalCount": 0,
+    },
 }
 PAYLOAD = "{ job { id number ticketKey } errors { code message field } }"
 MUTATIONS: dict[str, str] = {
@@ -249,6 +275,7 @@ def test_every_contract_operation_is_covered() -> None:
 
 async def test_queries_see_only_their_tenant(http: httpx.AsyncClient, worlds: Worlds) -> None:
     finder = LeakFinder(worlds)
+    answers: dict[str, Any] = {}
     for field, queries in QUERIES.items():
         for query in queries:
             if field == "node":
@@ -264,10 +291,14 @@ async def test_queries_see_only_their_tenant(http: httpx.AsyncClient, worlds: Wo
             else:
                 body = await _ask(http, worlds.a_token, query, after=worlds.b_cursor)
                 finder.check(field, body)
+                answers[query] = body["data"]
 
-    counts = await _ask(http, worlds.a_token, QUERIES["jobCounts"][0])
-    assert counts["data"]["jobCounts"]["all"] == len(A_SPECS)
-    assert finder.checked > 20
+    # every count is A's alone: a row of B counted anywhere shows here
+    assert {query: _totals(data) for query, data in answers.items()} == A_TOTALS
+    options = answers[QUERIES["jobFilterOptions"][0]]["jobFilterOptions"]
+    assert [w["slug"] for w in options["workflows"]] == ["se-rca-fix"]  # those A's jobs use
+    assert [a["name"] for a in options["agents"]] == ["agent-01"]
+    assert finder.checked == len(worlds.b_ids) + len(worlds.b_numbers) + len(answers)
     assert finder.leaks == []
 
 
@@ -357,6 +388,27 @@ def _errors_of(frame: dict[str, Any]) -> list[dict[str, Any]]:
     if isinstance(payload, list):
         return payload
     return payload.get("errors") or [] if isinstance(payload, dict) else []
+
+
+def _totals(body: Any, path: str = "") -> dict[str, int]:
+    """Every `totalCount` and tab count of an answer, by where it is ("agents/agent-01/jobs")."""
+    totals: dict[str, int] = {}
+    if isinstance(body, list):
+        for item in body:
+            totals |= _totals(item, path)
+    elif isinstance(body, dict):
+        node = body.get("node") if isinstance(body.get("node"), dict) else {}
+        name = node.get("name") or node.get("slug")
+        for key, value in body.items():
+            if key == "totalCount" or (path.endswith("jobCounts") and isinstance(value, int)):
+                totals[f"{path}/{key}".lstrip("/")] = value
+            elif key not in ("node", "edges"):
+                totals |= _totals(value, f"{path}/{key}")
+        if name is not None:
+            totals |= _totals(node, f"{path}/{name}")
+        elif "edges" in body:
+            totals |= _totals(body["edges"], path)
+    return totals
 
 
 def _type_of(global_id: str) -> str:

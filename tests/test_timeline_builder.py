@@ -1,6 +1,5 @@
 """The timeline builder on histories a real dev server recorded for probe jobs."""
 
-import asyncio
 import itertools
 from datetime import UTC, datetime
 
@@ -11,9 +10,9 @@ from server.timeline.activities import ActivityState
 from server.timeline.phases import Phase, build_phases
 from server.timeline.plan import PHASES
 from server.timeline.runs import RunSummary
-
-from .timeline_fixtures import Probe
-from .timeline_probe import AGENT, WORKFLOW_SLUG
+from tests.support.timeline import Probe
+from tests.support.timeline_probe import AGENT, WORKFLOW_SLUG
+from tests.support.waiting import eventually
 
 
 async def phases_of(handle: WorkflowHandle[object, str], *, pending: bool = False) -> list[Phase]:
@@ -124,13 +123,12 @@ async def test_the_run_summary_line(probe: Probe) -> None:
 
 
 async def _wait_for_heartbeat(handle: WorkflowHandle[object, str]) -> None:
-    async with asyncio.timeout(10):
-        while True:
-            described = await handle.describe()
-            pending = described.raw_description.pending_activities
-            if any(info.HasField("last_heartbeat_time") for info in pending):
-                return
-            await asyncio.sleep(0.05)
+
+    async def heartbeating() -> bool:
+        pending = (await handle.describe()).raw_description.pending_activities
+        return any(info.HasField("last_heartbeat_time") for info in pending)
+
+    await eventually(heartbeating, 10)
 
 
 async def test_a_cancelled_job_ends_its_step_when_the_workflow_ends(probe: Probe) -> None:

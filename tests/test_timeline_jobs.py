@@ -1,16 +1,15 @@
 """The timeline of jobs run by the real job workflow, its worker and an agent."""
 
-import asyncio
 from typing import Any
 
 import pytest
 
 from server.app import create_app
 from server.runtime import Runtime
-
-from .conftest import GraphQLClient, serving
-from .temporal_support import AGENT, status_is, wait_for
-from .timeline_fixtures import with_timeline
+from tests.support.graphql import GraphQLClient, serving
+from tests.support.temporal import AGENT, status_is, wait_for
+from tests.support.timeline import with_timeline
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.usefixtures("control_plane", "agent")
 
@@ -108,9 +107,10 @@ async def wait_for_timeline(
     gql: GraphQLClient, number: int, *, ended_as: str = "COMPLETED"
 ) -> dict[str, Any]:
     """Visibility is eventually consistent: read until it shows the run ended."""
-    async with asyncio.timeout(10):
-        while True:
-            job: dict[str, Any] = (await gql.execute(TIMELINE, number=number))["job"]
-            if job["timeline"]["status"] == ended_as:
-                return job
-            await asyncio.sleep(0.05)
+
+    async def ended() -> dict[str, Any]:
+        job: dict[str, Any] = (await gql.execute(TIMELINE, number=number))["job"]
+        assert job["timeline"]["status"] == ended_as, job["timeline"]
+        return job
+
+    return await eventually(ended, 10)

@@ -9,9 +9,8 @@ from server.app import create_app
 from server.db.models import pipeline_id
 from server.domain.enums import JobStatus
 from server.runtime import Runtime
-
-from .conftest import GraphQLClient, serving
-from .factories import build_world
+from tests.support.factories import build_world
+from tests.support.graphql import GraphQLClient, serving
 
 LINKS = """
 query Links($number: Int!) {

@@ -2,17 +2,16 @@
 
 import asyncio
 import os
-import sys
-from pathlib import Path
 from typing import Any
 
 from server.db.models import pipeline_id
 from server.domain.enums import JobStatus
 from server.runtime import Runtime
 from server.timeline.reconcile import reconcile
-
-from .factories import build_world
-from .timeline_fixtures import Probe, unique_number
+from tests.support.factories import build_world
+from tests.support.processes import JOBMONITOR
+from tests.support.timeline import Probe, unique_number
+from tests.support.waiting import eventually
 
 
 def _over(runtime: Runtime) -> dict[str, Any]:
@@ -75,9 +74,11 @@ async def test_reconcile_lists_then_repairs_jobs_whose_workflow_ended(
 
 async def wait_until_closed(runtime: Runtime, tenant: str, count: int) -> None:
     """Visibility is eventually consistent: wait until reconcile sees every ended run."""
-    async with asyncio.timeout(10):
-        while len(await reconcile(**_over(runtime), tenant=tenant, repair=False)) < count:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
+
+    async def all_closed() -> bool:
+        return len(await reconcile(**_over(runtime), tenant=tenant, repair=False)) >= count
+
+    await eventually(all_closed, 10)
 
 
 async def test_the_command_lists_and_exits_1_while_disagreements_are_left(
@@ -93,9 +94,8 @@ async def test_the_command_lists_and_exits_1_while_disagreements_are_left(
         "JOBMONITOR_DATABASE_URL": settings.database_url,
         "JOBMONITOR_TEMPORAL_ADDRESS": settings.temporal_address or "",
     }
-    command = Path(sys.executable).with_name("jobmonitor")
     process = await asyncio.create_subprocess_exec(
-        str(command),
+        JOBMONITOR,
         "reconcile",
         "--tenant",
         tenant,

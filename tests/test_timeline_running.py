@@ -11,12 +11,10 @@ import pytest
 from server.app import create_app
 from server.runtime import Runtime
 from server.timeline.runs import human_size
-
-from .conftest import GraphQLClient, serving
-from .temporal_support import status_is, wait_for
-from .test_timeline_api import DESCRIBE, LIST
-from .timeline_fixtures import with_timeline
-from .timeline_rpc import recording_rpcs
+from tests.support.graphql import GraphQLClient, serving
+from tests.support.temporal import status_is, wait_for
+from tests.support.timeline import with_timeline
+from tests.support.timeline_rpc import DESCRIBE, LIST, recording_rpcs
 
 pytestmark = pytest.mark.usefixtures("control_plane", "agent")
 

@@ -6,6 +6,7 @@ import strawberry
 
 from server.domain import filters
 
+from .datetimes import with_offset
 from .enums import JobStatus
 
 
@@ -38,8 +39,8 @@ class JobFilter:
             search=self.search.strip() or None if self.search else None,
             workflows=tuple(self.workflow or ()),
             agents=tuple(self.agent or ()),
-            created_after=self.created_after,
-            created_before=self.created_before,
+            created_after=with_offset(self.created_after, field="createdAfter"),
+            created_before=with_offset(self.created_before, field="createdBefore"),
             hide_resent=bool(self.hide_resent),
         )
 

@@ -8,6 +8,7 @@ from strawberry.scalars import JSON
 from server.domain.dispatch import DispatchRequest
 from server.domain.errors import InvalidArgument
 
+from .datetimes import with_offset
 from .enums import EffortLevel
 
 
@@ -33,11 +34,6 @@ class DispatchJobInput:
         job_input: object = {} if self.input is None else self.input
         if not isinstance(job_input, dict):
             raise InvalidArgument("input must be a JSON object", field="input")
-        if self.scheduled_for is not None and self.scheduled_for.tzinfo is None:
-            raise InvalidArgument(
-                "scheduledFor needs a timezone offset, e.g. 2026-01-01T09:00:00Z",
-                field="scheduledFor",
-            )
         return DispatchRequest(
             workflow=self.workflow,
             agent=self.agent,
@@ -46,6 +42,6 @@ class DispatchJobInput:
             hint=self.hint,
             effort_level=self.effort_level,
             input=job_input,
-            scheduled_for=self.scheduled_for,
+            scheduled_for=with_offset(self.scheduled_for, field="scheduledFor"),
             idempotency_key=self.idempotency_key,
         )

@@ -33,6 +33,7 @@ from server.reads.jobs import filter_conditions, workflow_ids_for
 from server.reads.rows import agent_named
 
 from . import state_machine
+from .idempotency import check_same_request
 from .orchestrator import JobSignal
 from .outbox import CANCEL, GONE_NOTE, OutboxDispatcher, outbox_entry, owe_message
 from .unit_of_work import UnitOfWork, run_retrying
@@ -58,7 +59,7 @@ class JobService:
         async def action(work: UnitOfWork) -> Job:
             existing = await _by_idempotency_key(work.session, tenant, request.idempotency_key)
             if existing is not None:
-                return existing
+                return await _repeated(work.session, tenant, existing, request)
             workflow = await _workflow(work.session, tenant, request.workflow)
             validate_input(request.input, workflow.input_schema)
             agent = await _agent(work.session, tenant, request.agent)
@@ -75,9 +76,9 @@ class JobService:
             # A concurrent dispatch with the same idempotency key won: answer with its job.
             async with self._session_factory() as session:
                 existing = await _by_idempotency_key(session, tenant, request.idempotency_key)
-            if existing is None:
-                raise
-            return existing
+                if existing is None:
+                    raise
+                return await _repeated(session, tenant, existing, request)
         return await self._started(job)
 
     async def cancel(
@@ -255,6 +256,17 @@ async def _by_idempotency_key(session: AsyncSession, tenant: str, key: str | Non
         return None
     statement = select(Job).where(Job.tenant_id == tenant, Job.idempotency_key == key)
     return await session.scalar(statement)
+
+
+async def _repeated(session: AsyncSession, tenant: str, job: Job, request: DispatchRequest) -> Job:
+    """The job an earlier dispatch with the request's idempotency key made, if it asked the
+    same (else a VALIDATION error naming the key)."""
+    workflow = await _workflow(session, tenant, request.workflow)
+    agent = await _agent(session, tenant, request.agent) if request.agent is not None else None
+    check_same_request(
+        job, request, workflow_id=workflow.id, agent_id=agent.id if agent is not None else None
+    )
+    return job
 
 
 async def _workflow(session: AsyncSession, tenant: str, name: str) -> Workflow:

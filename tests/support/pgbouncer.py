@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from server.net import free_port
-
-from .conftest import POSTGRES_ADMIN_URL
+from tests.support.database import POSTGRES_ADMIN_URL
+from tests.support.waiting import eventually
 
 READY_SECONDS = 10
 CONFIG = """\
@@ -107,18 +107,19 @@ def _configuration(port: int) -> Path:
 
 async def _until_it_answers(port: int, process: asyncio.subprocess.Process) -> None:
     database = make_url(POSTGRES_ADMIN_URL).database
-    async with asyncio.timeout(READY_SECONDS):
-        while process.returncode is None:
-            try:
-                connection = await asyncpg.connect(
-                    f"postgresql://postgres@127.0.0.1:{port}/{database}", statement_cache_size=0
-                )
-            except (OSError, asyncpg.PostgresError):
-                await asyncio.sleep(0.05)
-                continue
-            await connection.close()
-            return
-    raise RuntimeError(f"pgbouncer exited with {process.returncode}")
+
+    async def answers() -> bool:
+        assert process.returncode is None, f"pgbouncer exited with {process.returncode}"
+        try:
+            connection = await asyncpg.connect(
+                f"postgresql://postgres@127.0.0.1:{port}/{database}", statement_cache_size=0
+            )
+        except (OSError, asyncpg.PostgresError):
+            return False
+        await connection.close()
+        return True
+
+    await eventually(answers, READY_SECONDS)
 
 
 def through_pgbouncer(database_url: str, port: int) -> str:

@@ -14,6 +14,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from tests.support.waiting import eventually
+
 STARTUP_SECONDS = 10
 
 
@@ -48,12 +50,14 @@ async def serve(app: FastAPI) -> AsyncIterator[LiveServer]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[listener]))
+
+    def started() -> bool:
+        if task.done():
+            task.result()  # the server failed to start: its error fails the test
+        return server.started
+
     try:
-        async with asyncio.timeout(STARTUP_SECONDS):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
+        await eventually(started, STARTUP_SECONDS)
         yield LiveServer(port=port, app=app)
     finally:
         server.should_exit = True

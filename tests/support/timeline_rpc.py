@@ -8,6 +8,10 @@ from typing import Any
 
 from temporalio.client import Client
 
+LIST = "list_workflow_executions"
+HISTORY = "get_workflow_execution_history"
+DESCRIBE = "describe_workflow_execution"
+
 
 @dataclass
 class RpcLog:

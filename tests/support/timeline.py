@@ -21,9 +21,8 @@ from server.runtime import Runtime
 from server.settings import Settings
 from server.temporal.contracts import JobRef
 from server.timeline.sources import TimelineSources
-
-from .timeline_probe import PROBE_WORKFLOW, ProbeActivities, TimelineProbe
-from .timeline_rpc import RpcLog, recording_rpcs
+from tests.support.timeline_probe import PROBE_WORKFLOW, ProbeActivities, TimelineProbe
+from tests.support.timeline_rpc import RpcLog, recording_rpcs
 
 NUMBER_FLOOR = 1_000_000_000
 

@@ -1,7 +1,6 @@
 """Temporal for the tests: a real dev server for the session, and per test a fresh task queue,
 the control-plane worker, one agent and an API wired to that Temporal."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -9,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from server.app import create_app
 from server.runtime import Runtime
@@ -18,10 +17,11 @@ from server.temporal.dev_server import dev_server
 from server.temporal.orchestrator import TemporalOrchestrator
 from server.workflows.definition import parse_workflow
 from server.workflows.store import save_workflows
-
-from .conftest import GraphQLClient, serving
+from tests.support.graphql import GraphQLClient, serving
+from tests.support.waiting import eventually
 
 AGENT = "agent-1"
+Loader = Callable[[str], Awaitable[None]]
 JOB = """
 query Job($number: Int!) {
   job(number: $number) {
@@ -47,18 +47,23 @@ async def temporal_client(temporal_address: str) -> Client:
     return await Client.connect(temporal_address)
 
 
-@pytest.fixture
-def temporal_runtime(runtime: Runtime, temporal_address: str, tmp_path: Path) -> Runtime:
-    """The test's runtime, talking to the dev server on a task queue of its own."""
+def with_temporal(runtime: Runtime, address: str, workspaces: Path) -> Runtime:
+    """`runtime` talking to the Temporal at `address` on a task queue of its own."""
     settings = runtime.settings.model_copy(
         update={
-            "temporal_address": temporal_address,
+            "temporal_address": address,
             "temporal_task_queue": f"jobs-{uuid.uuid4().hex[:8]}",
-            "workspace_root": tmp_path / "workspaces",
+            "workspace_root": workspaces,
             "outbox_interval_seconds": 0.2,
         }
     )
     return runtime.with_orchestrator(TemporalOrchestrator(settings), settings)
+
+
+@pytest.fixture
+def temporal_runtime(runtime: Runtime, temporal_address: str, tmp_path: Path) -> Runtime:
+    """The test's runtime, talking to the dev server on a task queue of its own."""
+    return with_temporal(runtime, temporal_address, tmp_path / "workspaces")
 
 
 @pytest.fixture
@@ -94,7 +99,7 @@ async def tgql(temporal_runtime: Runtime) -> AsyncIterator[GraphQLClient]:
 
 
 @pytest.fixture
-def load_workflow(temporal_runtime: Runtime, tenant: str) -> Callable[[str], Awaitable[None]]:
+def load_workflow(temporal_runtime: Runtime, tenant: str) -> Loader:
     async def load(text: str) -> None:
         definition = parse_workflow(yaml.safe_load(text))
         await save_workflows(
@@ -117,15 +122,28 @@ async def wait_for(
     within: float = 20.0,
 ) -> dict[str, Any]:
     """Poll the job through the API until `ready(job)`; fail with the last state seen."""
-    job: dict[str, Any] = {}
-    try:
-        async with asyncio.timeout(within):
-            while not ready(job := await job_state(gql, number)):  # noqa: ASYNC110 - polls the API
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        pytest.fail(f"job #{number} never got there: {job}")
-    return job
+
+    async def reached() -> dict[str, Any]:
+        job = await job_state(gql, number)
+        assert ready(job), f"job #{number} never got there: {job}"
+        return job
+
+    return await eventually(reached, within)
 
 
 def status_is(*statuses: str) -> Callable[[dict[str, Any]], bool]:
     return lambda job: job["status"] in statuses
+
+
+async def runs_of(client: Client, workflow_id: str) -> list[WorkflowExecutionStatus]:
+    """The status of every run of `workflow_id`, once Temporal's visibility (eventually
+    consistent) lists them all as closed. Call it after the workflow's result is in."""
+
+    async def all_closed() -> list[WorkflowExecutionStatus]:
+        runs = [run async for run in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
+        statuses = [run.status for run in runs if run.status is not None]
+        assert runs, f"no run of {workflow_id} is visible yet"
+        assert WorkflowExecutionStatus.RUNNING not in statuses, statuses
+        return statuses
+
+    return await eventually(all_closed, 10)

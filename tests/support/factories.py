@@ -1,14 +1,17 @@
-"""Rows with exactly the values a test needs, written straight to the database."""
+"""Rows with exactly the values a test needs, written straight to the database, and read back
+from it (never from the objects written)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Agent, Job, JobEvent, JobStep, LogLine, Workflow
 from server.db.status_counts import rebuild_status_counts
 from server.domain.enums import AgentStatus, JobStatus, LogStream, StepStatus
+from server.runtime import Runtime
 
 BASE_TIME = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -29,7 +32,8 @@ async def build_world(
 ) -> World:
     """Two workflows (one with a legacy alias), two agents, and one job per spec.
 
-    A spec may set any Job column plus `workflow`/`agent` by name; jobs are one minute apart.
+    A spec may set any Job column plus `workflow`/`agent` by name; jobs are one minute apart
+    unless a spec sets `created_at`.
     """
     async with session_factory() as session, session.begin():
         workflows = {
@@ -64,7 +68,7 @@ async def build_world(
                 workflow_id=workflow.id,
                 agent_id=agents[agent_name].id if agent_name else None,
                 status=spec.pop("status", JobStatus.COMPLETED),
-                created_at=BASE_TIME + timedelta(minutes=offset),
+                created_at=spec.pop("created_at", BASE_TIME + timedelta(minutes=offset)),
                 input=spec.pop("input", {}),
                 step_count=spec.pop("step_count", 0),
                 **spec,
@@ -116,3 +120,22 @@ async def add_details(
                     at=job.created_at,
                 )
             )
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    """A job as the database holds it now."""
+
+    status: JobStatus
+    version: int
+    events: int
+
+
+async def stored_job(runtime: Runtime, number: int) -> StoredJob:
+    """Job `number` read afresh from the database, with how many status events it has."""
+    async with runtime.session_factory() as session:
+        job = await session.get_one(Job, number)
+        events = await session.scalar(
+            select(func.count()).select_from(JobEvent).where(JobEvent.job_number == number)
+        )
+    return StoredJob(status=job.status, version=job.version, events=int(events or 0))
