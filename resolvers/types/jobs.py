@@ -307,8 +307,16 @@ async def job_connection(
     lists = info.context.loaders.lists
     reading = lists.job_page(job_filter, order=order, page=page)
     if _selects_total_count(info):
-        # The total does not depend on the page: read both at once, not one after the other.
-        result, _total = await asyncio.gather(reading, lists.job_total(job_filter))
+        # The total does not depend on the page: read both at once, not one after the other,
+        # and let both end before answering (a failed page leaves no read running behind).
+        page_read, total_read = await asyncio.gather(
+            reading, lists.job_total(job_filter), return_exceptions=True
+        )
+        if isinstance(page_read, BaseException):
+            raise page_read
+        if isinstance(total_read, BaseException):
+            raise total_read
+        result = page_read
     else:
         result = await reading
     for row in result.jobs:
