@@ -20,11 +20,7 @@ from server.db.engine import create_engine
 from server.db.migrate import MIGRATIONS
 from server.db.models import Base, Workflow
 from server.runtime import Runtime
-from tests.support.database import (
-    create_postgres_database,
-    drop_postgres_database,
-    sqlalchemy_url,
-)
+from tests.support.database import fresh_database
 
 # Created by the migration on PostgreSQL only (trigram search); the models leave it out.
 POSTGRESQL_ONLY_INDEXES = {"ix_jobs_ticket_key_trgm"}
@@ -49,18 +45,12 @@ async def test_migrated_database_matches_the_models(shared_runtime: Runtime) -> 
 @pytest.fixture
 async def empty_engine(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """An engine on a database of its own, with no tables, on the backend of `database_url`."""
-    if database_url.startswith("sqlite"):
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
-        yield engine
-        await engine.dispose()
-        return
-    name = await create_postgres_database()
-    engine = create_engine(sqlalchemy_url(name))
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-        await drop_postgres_database(name)
+    async with fresh_database(database_url, tmp_path) as url:
+        engine = create_engine(url)
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
 
 
 def _migrate(connection: Connection, step: str, revision: str) -> None:

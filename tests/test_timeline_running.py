@@ -15,6 +15,7 @@ from tests.support.graphql import GraphQLClient, serving
 from tests.support.temporal import status_is, wait_for
 from tests.support.timeline import with_timeline
 from tests.support.timeline_rpc import DESCRIBE, LIST, recording_rpcs
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.usefixtures("control_plane", "agent")
 
@@ -104,13 +105,11 @@ async def detail_until(
 ) -> dict[str, Any]:
     """Read the job's timeline until it shows the run running and `ready(timeline)` holds
     (visibility lists a new run after a moment)."""
-    timeline: dict[str, Any] = {}
-    try:
-        async with asyncio.timeout(20):
-            while True:
-                timeline = (await gql.execute(DETAIL, number=number))["job"]["timeline"]
-                if timeline["status"] == "RUNNING" and ready(timeline):
-                    return timeline
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        pytest.fail(f"job #{number}'s timeline never got there: {timeline}")
+
+    async def there() -> dict[str, Any]:
+        timeline: dict[str, Any] = (await gql.execute(DETAIL, number=number))["job"]["timeline"]
+        assert timeline["status"] == "RUNNING", f"job #{number}'s timeline: {timeline}"
+        assert ready(timeline), f"job #{number}'s timeline: {timeline}"
+        return timeline
+
+    return await eventually(there, 20)

@@ -247,6 +247,7 @@ class OutboxDispatcher:
     async def _failed(self, entry_id: int, error: str) -> None:
         async with self._session_factory() as session, session.begin():
             entry = await session.get(JobOutbox, entry_id)
-            if entry is not None:
+            # Another process may have delivered the row meanwhile: its record stands.
+            if entry is not None and entry.delivered_at is None:
                 entry.attempts += 1
                 entry.last_error = error

@@ -2,6 +2,9 @@
 
 import os
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 
@@ -38,3 +41,17 @@ def sqlalchemy_url(name: str) -> str:
     """The SQLAlchemy URL of database `name` on the test server."""
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     return f"{base}/{name}"
+
+
+@asynccontextmanager
+async def fresh_database(like: str, directory: Path) -> AsyncIterator[str]:
+    """The URL of a new, empty database on the backend of the URL `like` (a file in
+    `directory` for SQLite), dropped afterwards."""
+    if like.startswith("sqlite"):
+        yield f"sqlite+aiosqlite:///{directory / f'{uuid.uuid4().hex[:8]}.db'}"
+        return
+    name = await create_postgres_database()
+    try:
+        yield sqlalchemy_url(name)
+    finally:
+        await drop_postgres_database(name)

@@ -25,6 +25,7 @@ from tests.support.timeline_probe import PROBE_WORKFLOW, ProbeActivities, Timeli
 from tests.support.timeline_rpc import RpcLog, recording_rpcs
 
 NUMBER_FLOOR = 1_000_000_000
+LOOKUP_SECONDS = 10.0
 
 
 def unique_number() -> int:
@@ -80,7 +81,11 @@ def with_timeline(runtime: Runtime, **settings: Any) -> Runtime:
 
 @pytest.fixture
 def timeline_runtime(runtime: Runtime, temporal_address: str) -> Runtime:
-    return with_timeline(runtime, temporal_address=temporal_address)
+    """Timelines from the dev server, with a lookup timeout no busy machine reaches (the tests
+    of the timeout set their own)."""
+    return with_timeline(
+        runtime, temporal_address=temporal_address, temporal_lookup_timeout=LOOKUP_SECONDS
+    )
 
 
 @pytest.fixture
