@@ -18,6 +18,7 @@ from server.domain.enums import JobStatus
 from server.runtime import Runtime
 from server.settings import Settings
 from server.temporal.agent import AgentIdentity, running_agent
+from server.temporal.orchestrator import TemporalOrchestrator
 from server.workflows.definition import parse_workflow
 from server.workflows.store import save_workflows
 from tests.support.database import fresh_database
@@ -50,13 +51,13 @@ async def test_a_start_made_before_a_crash_is_taken_as_done_and_the_job_runs_onc
     await save_workflows(runtime.session_factory, tenant=tenant, definitions=[QUICK])
     number = (await dispatch_job(runtime, tenant, workflow="quick")).number
     # and a dispatcher that started its workflow, then died before marking the row
-    outbox = temporal_runtime.outbox
-    await outbox.orchestrator.start_job(tenant=tenant, number=number, start_at=None)
+    orchestrator = TemporalOrchestrator(temporal_runtime.settings)
+    await orchestrator.start_job(tenant=tenant, number=number, start_at=None)
     [row] = await outbox_rows(runtime, [number])
     assert row.delivered_at is None
 
     # when the outbox is delivered again (the next process, after the crash)
-    delivered = await outbox.deliver_pending(tenant=tenant)
+    delivered = await temporal_runtime.outbox.deliver_pending(tenant=tenant)
 
     # then the start counts as done: the row is marked, the job knows its workflow
     assert delivered == 1
