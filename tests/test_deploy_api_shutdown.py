@@ -15,7 +15,8 @@ from fastapi import FastAPI
 from server.app import create_app
 from server.runtime import Runtime
 from server.web.serving import GracefulServer
-from tests.ws_client import TRANSPORT_WS, graphql_ws
+from tests.support.waiting import eventually
+from tests.support.websocket import TRANSPORT_WS, graphql_ws
 
 pytestmark = pytest.mark.usefixtures("on_postgresql")
 GRACE_SECONDS = 5.0
@@ -53,9 +54,7 @@ async def graceful(app: FastAPI) -> AsyncIterator[tuple[GracefulServer, int]]:
     server = GracefulServer(config, app=app, grace_seconds=GRACE_SECONDS)
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     try:
-        async with asyncio.timeout(10):
-            while not server.started:  # noqa: ASYNC110 - uvicorn only offers the flag
-                await asyncio.sleep(0.01)
+        await eventually(lambda: server.started, 10)
         yield server, listener.getsockname()[1]
     finally:
         server.should_exit = True
