@@ -21,9 +21,16 @@ async def eventually(
         last: object
         try:
             result = condition()
-            value = await result if inspect.isawaitable(result) else result
+            if inspect.isawaitable(result):
+                # a check that hangs is bounded by the deadline too
+                async with asyncio.timeout(max(deadline - time.monotonic(), POLL_SECONDS)):
+                    value = await result
+            else:
+                value = result
         except AssertionError as error:
             last = error
+        except TimeoutError:
+            raise AssertionError(f"still not true after {timeout} s: a check hung") from None
         else:
             if value:
                 return value  # type: ignore[return-value]
