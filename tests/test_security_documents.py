@@ -14,10 +14,9 @@ from resolvers.documents import document_cache
 from server.auth import Role
 from server.cli import dev
 from server.runtime import Runtime
-
-from .auth_support import app_with, token_for
-from .live_server import LiveServer, serve
-from .ws_client import PROTOCOLS, TRANSPORT_WS, graphql_ws
+from tests.support.auth import app_with, token_for
+from tests.support.servers import LiveServer, serve
+from tests.support.websocket import PROTOCOLS, TRANSPORT_WS, graphql_ws
 
 HUGE = "subscription{" + " b" * 450_000 + "}"
 """0.9 MB, 450 000 tokens: under the message cap, far over the token limit."""

@@ -12,11 +12,10 @@ from websockets.exceptions import InvalidStatus
 from server.app import create_app
 from server.auth import Role
 from server.runtime import Runtime
-
-from .auth_support import app_with, token_for
-from .conftest import serving
-from .live_server import LiveServer, serve
-from .ws_client import TRANSPORT_WS, graphql_ws
+from tests.support.auth import app_with, token_for
+from tests.support.graphql import serving
+from tests.support.servers import LiveServer, serve
+from tests.support.websocket import TRANSPORT_WS, graphql_ws
 
 JOBS = {"query": "{ jobs { totalCount } }"}
 EVIL = "https://evil.example"

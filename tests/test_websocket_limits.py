@@ -4,9 +4,8 @@ from dataclasses import replace
 
 from server.app import create_app
 from server.runtime import Runtime
-
-from .live_server import serve
-from .ws_client import TRANSPORT_WS, graphql_ws
+from tests.support.servers import serve
+from tests.support.websocket import TRANSPORT_WS, graphql_ws
 
 JOBS = "{ jobs { totalCount } }"
 
