@@ -11,15 +11,12 @@ share there, so this is the strict figure) and over HTTP to uvicorn on 127.0.0.1
 """
 
 import argparse
-import asyncio
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from typing import Any
 
 import httpx
-import uvicorn
 import uvloop
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -44,6 +41,8 @@ from .common import (
     database_urls,
     drop_postgres_database,
     interleave_async,
+    over_asgi,
+    over_http,
     prepare_database,
     repeat_async,
     report,
@@ -66,40 +65,6 @@ def apps(runtime: Runtime) -> dict[str, FastAPI]:
         CACHED: with_auth(),
         UNCACHED: with_auth(token_cache_seconds=0),
     }
-
-
-@asynccontextmanager
-async def over_asgi(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
-    ):
-        yield client
-
-
-@asynccontextmanager
-async def over_http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """uvicorn in this event loop on a free port of 127.0.0.1, one keep-alive connection."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        app, lifespan="on", log_level="warning", access_log=False, ws="none", loop="none"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        async with httpx.AsyncClient(base_url=base_url) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        await task
-        listener.close()
 
 
 async def compare(

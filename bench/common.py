@@ -2,18 +2,22 @@
 subprocess on 127.0.0.1, and interleaved timings reported as medians and ratios."""
 
 import argparse
+import asyncio
 import contextlib
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -322,13 +326,29 @@ def _shown(url: URL) -> str:
 
 
 @contextlib.contextmanager
-def served(database_url: str, *, start_timeout: float = 60.0) -> Iterator[str]:
+def served(
+    database_url: str,
+    *,
+    start_timeout: float = 60.0,
+    access_log: bool = False,
+    environment: Mapping[str, str] | None = None,
+) -> Iterator[str]:
     """The real app plus the bench's plain route (bench/http_server.py) under uvicorn in a
-    subprocess on 127.0.0.1; yields its base URL and stops it on the way out."""
+    subprocess on 127.0.0.1; yields its base URL and stops it on the way out. With
+    `access_log`, it logs every request (its output is thrown away); `environment` adds
+    variables (settings, OTEL_*)."""
     check_loopback(database_url)
     port = free_port()
     command = [sys.executable, "-m", "bench.http_server", "--database-url", database_url]
-    process = subprocess.Popen([*command, "--port", str(port)], cwd=REPO)
+    if access_log:
+        command.append("--access-log")
+    process = subprocess.Popen(
+        [*command, "--port", str(port)],
+        cwd=REPO,
+        env={**os.environ, **(environment or {})},
+        stdout=subprocess.DEVNULL if access_log else None,
+        stderr=subprocess.DEVNULL if access_log else None,
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base_url, process, start_timeout)
@@ -361,6 +381,43 @@ def checked_json(response: httpx.Response) -> dict[str, object]:
     if not isinstance(document, dict) or document.get("errors"):
         raise SystemExit(f"request failed: {response.text[:500]}")
     return document
+
+
+# In this process: the app over ASGI, or under uvicorn in this event loop --------------------
+
+
+@contextlib.asynccontextmanager
+async def over_asgi(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
+    ):
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def over_http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """uvicorn in this event loop on a free port of 127.0.0.1, one keep-alive connection."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        app, lifespan="on", log_level="warning", access_log=False, ws="none", loop="none"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()
 
 
 # Timing ----------------------------------------------------------------------------------

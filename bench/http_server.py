@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 
 from server.app import create_app
 from server.domain.enums import JobStatus
+from server.observability.logs import configure_logging, uvicorn_log_config
 from server.runtime import Runtime
 
 from .common import TENANT, bench_settings, check_loopback
@@ -32,8 +33,10 @@ def build_app(runtime: Runtime) -> FastAPI:
     return app
 
 
-async def serve(database_url: str, port: int) -> None:
-    runtime = Runtime.from_settings(bench_settings(database_url))
+async def serve(database_url: str, port: int, *, access_log: bool) -> None:
+    settings = bench_settings(database_url)
+    configure_logging(settings)
+    runtime = Runtime.from_settings(settings)
     config = uvicorn.Config(
         build_app(runtime),
         host="127.0.0.1",
@@ -42,8 +45,9 @@ async def serve(database_url: str, port: int) -> None:
         http="httptools",
         ws="none",
         lifespan="on",
-        access_log=False,
-        log_level="warning",
+        access_log=access_log,
+        log_level="info" if access_log else "warning",
+        log_config=uvicorn_log_config(settings),
     )
     try:
         await uvicorn.Server(config).serve()
@@ -55,9 +59,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--access-log", action="store_true", help="log every request")
     arguments = parser.parse_args()
     check_loopback(arguments.database_url)
-    uvloop.run(serve(arguments.database_url, arguments.port))
+    uvloop.run(serve(arguments.database_url, arguments.port, access_log=arguments.access_log))
 
 
 if __name__ == "__main__":

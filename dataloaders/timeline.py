@@ -5,6 +5,7 @@ import asyncio
 
 from strawberry.dataloader import DataLoader
 
+from server.observability.tracing import span
 from server.timeline.gateway import Described
 from server.timeline.phases import Phase
 from server.timeline.runs import RunSummary
@@ -20,7 +21,8 @@ class TimelineLoaders:
         self.phases: DataLoader[RunSummary, list[Phase]] = DataLoader(self._phases)
 
     async def _summaries(self, workflow_ids: list[str]) -> list[Lookup | BaseException]:
-        found = await self._sources.summaries.lookup(workflow_ids)
+        with span("load timeline.summaries", {"jobmonitor.keys": len(workflow_ids)}):
+            found = await self._sources.summaries.lookup(workflow_ids)
         return [found[workflow_id] for workflow_id in workflow_ids]
 
     async def _described(self, runs: list[RunSummary]) -> list[Described | BaseException]:
@@ -29,6 +31,7 @@ class TimelineLoaders:
         )
 
     async def _phases(self, runs: list[RunSummary]) -> list[list[Phase] | BaseException]:
-        return await asyncio.gather(
-            *(self._sources.histories.phases(run) for run in runs), return_exceptions=True
-        )
+        with span("load timeline.phases", {"jobmonitor.keys": len(runs)}):
+            return await asyncio.gather(
+                *(self._sources.histories.phases(run) for run in runs), return_exceptions=True
+            )

@@ -10,6 +10,7 @@ from strawberry.fastapi import BaseContext
 from dataloaders import Loaders
 from server.auth import Principal
 from server.live.hub import LiveHub
+from server.operations import OperationStore
 from server.services.jobs import JobService
 from server.settings import Settings
 from server.timeline.sources import TimelineSources
@@ -24,6 +25,8 @@ class Context(BaseContext):
     live: LiveHub
     """What the subscriptions stream from."""
     read_session_factory: async_sessionmaker[AsyncSession]
+    operations: OperationStore
+    """The persisted operations (automatic persisted queries, registered operations)."""
     timeline: TimelineSources | None = None
     request_id: str = ""
     """Names the request in the logs and in masked error messages."""

@@ -15,19 +15,19 @@ class DomainErrorCodes(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is None or not result.errors:
-            return
-        for error in result.errors:
-            _tag(error)
+        # With @defer, the first part (later parts: resolvers.deferred).
+        first = getattr(result, "initial_result", result)
+        for error in getattr(first, "errors", None) or ():
+            tag_domain_code(error)
 
     def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
         """Each result of a subscription (or of an operation over a websocket)."""
         for error in getattr(result, "errors", None) or ():
-            _tag(error)
+            tag_domain_code(error)
         yield
 
 
-def _tag(error: GraphQLError) -> None:
+def tag_domain_code(error: GraphQLError) -> None:
     original = error.original_error
     if isinstance(original, DomainError):
         extensions = dict(error.extensions or {})

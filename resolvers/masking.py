@@ -35,19 +35,24 @@ class RequestIdMasking(MaskErrors):
         yield from super().on_operation()
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = getattr(self.execution_context.context, "request_id", "") or "-"
-        logger.error(
-            "request %s: %s at %s",
-            request_id,
-            error.message,
-            error.path,
-            exc_info=error.original_error,
-        )
-        return GraphQLError(
-            message=f"Unexpected error; quote request id {request_id} when reporting it.",
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": "INTERNAL", "requestId": request_id},
-        )
+        return masked(error, getattr(self.execution_context.context, "request_id", ""))
+
+
+def masked(error: GraphQLError, request_id: str) -> GraphQLError:
+    """The error as the client sees it: the request id to quote; in full in the log."""
+    request_id = request_id or "-"
+    logger.error(
+        "request %s: %s at %s",
+        request_id,
+        error.message,
+        error.path,
+        exc_info=error.original_error,
+    )
+    return GraphQLError(
+        message=f"Unexpected error; quote request id {request_id} when reporting it.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL", "requestId": request_id},
+    )

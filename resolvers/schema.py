@@ -4,12 +4,14 @@ from functools import cache
 
 import strawberry
 from strawberry.extensions import ValidationCache
+from strawberry.schema.config import StrawberryConfig
 
 from resolvers.documents import LimitedParsing
 from resolvers.error_codes import DomainErrorCodes
 from resolvers.limits import DocumentLimits
 from resolvers.masking import RequestIdMasking
 from resolvers.mutation import Mutation
+from resolvers.persisted import PersistedOperations
 from resolvers.query import Query
 from resolvers.subscription import Subscription
 
@@ -22,7 +24,11 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        # @defer (and @stream): slow fields such as a job's timeline come in later parts of a
+        # multipart/mixed answer, after the rest of the page.
+        config=StrawberryConfig(enable_experimental_incremental_execution=True),
         extensions=[
+            PersistedOperations,
             DocumentLimits,
             LimitedParsing,
             lambda: ValidationCache(maxsize=256),

@@ -9,11 +9,13 @@ from fastapi import FastAPI
 
 from resolvers.schema import build_schema
 from server.auth.gate import Gate
+from server.observability.tracing import start_tracing, stop_tracing
 from server.runtime import Runtime
-from server.settings import Settings
-from server.web import readiness
+from server.settings import AuthMode, Settings
+from server.web import playground, readiness
 from server.web.context import request_context
 from server.web.hardening import harden
+from server.web.metrics import mount_metrics
 from server.web.probes import probe_routes
 from server.web.router import JobmonitorRouter
 from server.web.websocket.endpoint import mount_live
@@ -30,12 +32,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.runtime = runtime
         app.state.gate = Gate.over(runtime.settings, runtime.session_factory)
         app.state.readiness = readiness.for_runtime(runtime, temporal=True, bus=True)
+        start_tracing(runtime.engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if runtime is not None:
             use(app, runtime)
-            yield
+            try:
+                yield
+            finally:
+                stop_tracing()
             return
         owned = Runtime.from_settings(settings)
         use(app, owned)
@@ -46,6 +52,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             listening.cancel()
             with suppress(asyncio.CancelledError):
                 await listening
+            stop_tracing()
             await owned.close()
 
     app = FastAPI(title="jobmonitor", lifespan=lifespan)
@@ -54,9 +61,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     graphql = JobmonitorRouter(
         build_schema(),
         context_getter=request_context,
-        graphql_ide="graphiql" if settings.graphiql else None,
+        ide_page=playground.page(auth=settings.auth is AuthMode.ENABLED)
+        if settings.graphiql
+        else None,
         timeout=settings.execution_timeout_seconds,
     )
     app.include_router(graphql, prefix="/graphql")
+    if settings.graphiql:
+        app.include_router(playground.asset_router())
+    if settings.metrics_token is not None:
+        mount_metrics(app, settings.metrics_token.get_secret_value())
     app.include_router(probe_routes())
     return app

@@ -19,6 +19,7 @@ from server.db.engine import create_read_session_factory, create_session_factory
 from server.events import EventBus, InProcessBus
 from server.events.postgres import PostgresBus
 from server.live.hub import LiveHub
+from server.operations import OperationStore
 from server.services.execution import ExecutionService
 from server.services.jobs import JobService
 from server.services.orchestrator import Orchestrator
@@ -43,6 +44,7 @@ class Runtime:
     outbox: OutboxDispatcher
     """Sends Temporal what it is owed after commit: workflow starts, signals, cancellations."""
     live: LiveHub
+    operations: OperationStore
     timeline: TimelineSources | None = None
     """Temporal's side of job timelines, with the caches shared by requests."""
 
@@ -67,6 +69,7 @@ class Runtime:
                 feed_limit=settings.live_queue_size * 4,
                 counts_interval=settings.counts_push_seconds,
             ),
+            operations=OperationStore(session_factory, capacity=settings.persisted_queries_size),
             timeline=TimelineSources.from_settings(settings),
         )
 

@@ -24,6 +24,16 @@ class EventBusKind(StrEnum):
     POSTGRES = "postgres"
 
 
+class OperationsMode(StrEnum):
+    ANY = "any"
+    REGISTERED = "registered"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOBMONITOR_", env_file=".env", extra="ignore")
 
@@ -129,6 +139,27 @@ class Settings(BaseSettings):
     )
     workspace_root: Path = Field(
         default=Path("./workspaces"), description="Where an agent makes each job's workspace."
+    )
+    operations: OperationsMode = Field(
+        default=OperationsMode.ANY,
+        description="`any`: any operation, and automatic persisted queries; `registered`: only "
+        "the operations registered with `jobmonitor operations register`.",
+    )
+    persisted_queries_size: int = Field(
+        default=10_000,
+        ge=0,
+        description="Automatic persisted queries kept in the database for every replica (least "
+        "recently loaded evicted first; 0: none kept).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Serve Prometheus metrics at /metrics to scrapers that send this token as "
+        "`Authorization: Bearer <token>`; unset, /metrics does not exist.",
+    )
+    log_format: LogFormat = Field(
+        default=LogFormat.TEXT,
+        description="`json`: one JSON object per log line (time, level, logger, message, "
+        "request id, trace ids, exception).",
     )
     outbox_interval_seconds: float = Field(
         default=1.0, gt=0, description="How often the outbox dispatcher retries pending starts."

@@ -28,9 +28,10 @@ from tests.support.graphql import GraphQLClient, serving
 
 BACKENDS = ["sqlite", "postgresql"]
 # Fixtures of the support modules: uvicorn servers, a real Temporal dev server with per-test
-# workers, the probe workflow of the timeline tests, PgBouncer in front of PostgreSQL, and
-# Temporal behind a mutual-TLS proxy.
+# workers, the probe workflow of the timeline tests, PgBouncer in front of PostgreSQL,
+# Temporal behind a mutual-TLS proxy, and the Node.js clients of tests/apollo.
 pytest_plugins = [
+    "tests.support.node",
     "tests.support.servers",
     "tests.support.temporal",
     "tests.support.timeline",

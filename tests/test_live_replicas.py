@@ -4,13 +4,12 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import text
 from strawberry.relay import to_base64
 
 from server.runtime import Runtime
 from server.settings import EventBusKind, Settings
 from tests.support.jobs import dispatch_job, given_workflows
-from tests.support.live import streams_registered
+from tests.support.live import drop_listen_connections, streams_registered
 from tests.support.replica import Replica, replica
 from tests.support.servers import LiveServer
 from tests.support.websocket import PROTOCOLS, graphql_ws
@@ -87,7 +86,7 @@ async def test_after_the_bus_reconnects_subscribers_read_what_they_missed(
         await _cancel_without_notifying(database_url, tenant, job.number)
 
         # when the LISTEN connection drops and the bus reconnects
-        await _drop_listen_connections(runtime)
+        await drop_listen_connections(runtime)
 
         # then the subscriber gets the job as it is now
         assert await client.next("u") == {"jobUpdated": {"status": "CANCELLED"}}
@@ -100,14 +99,3 @@ async def _cancel_without_notifying(database_url: str, tenant: str, number: int)
         await writer.jobs.cancel(tenant=tenant, number=number, actor="tests")
     finally:
         await writer.close()
-
-
-async def _drop_listen_connections(runtime: Runtime) -> None:
-    async with runtime.engine.connect() as connection:
-        dropped = await connection.scalar(
-            text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND query LIKE 'LISTEN %'"
-            )
-        )
-    assert dropped == 1

@@ -8,6 +8,7 @@ import typer
 from resolvers.schema import export_sdl
 from server.app import create_app
 from server.auth.exposure import unsafe_exposure
+from server.observability.logs import configure_logging
 from server.settings import Settings
 from server.web.serving import serve_api
 
@@ -29,6 +30,7 @@ def serve(
     if refusal is not None:
         typer.echo(refusal, err=True)
         raise typer.Exit(2)
+    configure_logging(settings)
     asyncio.run(
         preflight(settings, migrate_schema=settings.auto_migrate, identity="jobmonitor-api")
     )

@@ -17,6 +17,7 @@ import uvicorn
 from server.app import create_app
 from server.auth.exposure import unsafe_exposure
 from server.net import free_port
+from server.observability.logs import configure_logging
 from server.runtime import Runtime, process_runtime
 from server.settings import AuthMode, Settings
 from server.temporal.agent import AgentIdentity, running_agent
@@ -26,7 +27,7 @@ from server.web.serving import uvicorn_options
 from server.workflows.store import load_workflow_files
 
 from .demo import running_demo
-from .process import log_to_stderr, run_until_stopped
+from .process import run_until_stopped
 
 log = logging.getLogger(__name__)
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "workflows"
@@ -49,7 +50,7 @@ def dev(
     if refusal is not None:
         typer.echo(refusal, err=True)
         raise typer.Exit(2)
-    log_to_stderr()
+    configure_logging(settings)
 
     async def main(stop: asyncio.Event) -> None:
         await run_dev(

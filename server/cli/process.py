@@ -11,6 +11,7 @@ import typer
 
 from server.db import migrate
 from server.db.engine import engine_for
+from server.observability.logs import configure_logging
 from server.runtime import Runtime, process_runtime
 from server.settings import Settings
 from server.shutdown import arm_hard_stop
@@ -64,12 +65,8 @@ def temporal_settings() -> Settings:
     if settings.temporal_address is None:
         typer.echo("error: set JOBMONITOR_TEMPORAL_ADDRESS (host:port of Temporal)", err=True)
         raise typer.Exit(2)
-    log_to_stderr()
+    configure_logging(settings)
     return settings
-
-
-def log_to_stderr() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
 
 def run_until_stopped(

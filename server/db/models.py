@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Enum,
     ForeignKey,
     Index,
@@ -267,6 +268,24 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class PersistedOperation(Base):
+    """A GraphQL document known by its id (its SHA-256, or the id of a persisted-operations
+    manifest): registered by an operator, or remembered from a client (automatic persisted
+    queries, a bounded set evicted least recently loaded first)."""
+
+    __tablename__ = "persisted_operations"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    registered: Mapped[bool] = mapped_column(Boolean)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    """When a server last read it from here (not each use: servers keep it in memory)."""
+
+    __table_args__ = (
+        Index("ix_persisted_operations_registered_loaded", "registered", "loaded_at"),
+    )
+
+
 __all__ = [
     "DEFAULT_TENANT",
     "Agent",
@@ -278,6 +297,7 @@ __all__ = [
     "JobStatusCount",
     "JobStep",
     "LogLine",
+    "PersistedOperation",
     "Workflow",
     "pipeline_id",
 ]

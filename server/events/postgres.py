@@ -17,6 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from server.observability.metrics import BUS_RECONNECTS
+
 from . import wire
 from .bus import InProcessBus, Listener
 from .notices import Notice, Resync
@@ -78,6 +80,7 @@ class PostgresBus:
             try:
                 await self._listen(connection)
                 logger.warning("event bus: LISTEN connection lost, reconnecting")
+                BUS_RECONNECTS.inc()
             finally:
                 self._connected.clear()
                 await _close_quietly(connection)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.db.models import Job, JobEvent
 from server.domain.filters import JobFilter
 from server.events import Delivery, EventBus, JobChanged, LogAppended, Resync
+from server.observability.metrics import FANOUT_LAG
 from server.reads import status_events
 
 from .feeds import Feed, Signal
@@ -195,6 +197,7 @@ class LiveHub:
             if not rows:
                 return
             self._cursor = rows[-1][0].sequence
+            _observe_lag(rows)
             await self._dispatch([StatusChange(event, job) for event, job in rows])
             if len(rows) < TAIL_PAGE:
                 return
@@ -224,6 +227,12 @@ class LiveHub:
                 session, tenant=tenant, job_filter=job_filter, numbers=numbers
             )
         )
+
+
+def _observe_lag(rows: Sequence[tuple[JobEvent, Job]]) -> None:
+    now = datetime.now(UTC)
+    for event, _job in rows:
+        FANOUT_LAG.observe(max(0.0, (now - event.at).total_seconds()))
 
 
 def _wake(signals: set[Signal] | None) -> None:

@@ -9,6 +9,8 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from server.observability.metrics import TEMPORAL_HELD_BACK
+
 
 class RateBudget:
     def __init__(
@@ -26,6 +28,7 @@ class RateBudget:
         async with self._lock:
             self._refill()
             if self._tokens < 1:
+                TEMPORAL_HELD_BACK.labels("budget").inc()
                 await asyncio.sleep((1 - self._tokens) / self._per_second)
                 self._refill()
             self._tokens -= 1

@@ -16,7 +16,9 @@ class DescribeSource:
     def __init__(self, gateway: TemporalGateway, *, open_ttl: float, max_entries: int) -> None:
         self._gateway = gateway
         self._open_ttl = open_ttl
-        self._reads: SharedReads[tuple[str, str], Described] = SharedReads(max_entries=max_entries)
+        self._reads: SharedReads[tuple[str, str], Described] = SharedReads(
+            name="describes", max_entries=max_entries
+        )
 
     async def describe(self, run: RunSummary) -> Described:
         """Raises TemporalUnreachable or HistoryGone."""

@@ -21,6 +21,8 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode, WorkflowService
 
+from server.observability.metrics import TEMPORAL_CALL_SECONDS, TEMPORAL_HELD_BACK
+from server.observability.tracing import span
 from server.settings import Settings
 from server.temporal.client import connect
 from server.timeline.plan import completion_result
@@ -80,7 +82,8 @@ class TemporalGateway:
             execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
         )
         response = await self._rpc(
-            lambda service: service.describe_workflow_execution(request, timeout=self._rpc_timeout)
+            "describe",
+            lambda service: service.describe_workflow_execution(request, timeout=self._rpc_timeout),
         )
         return Described(
             RunSummary.from_info(response.workflow_execution_info, described=True),
@@ -95,9 +98,10 @@ class TemporalGateway:
             history_event_filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
         )
         response = await self._rpc(
+            "result",
             lambda service: service.get_workflow_execution_history(
                 request, timeout=self._rpc_timeout
-            )
+            ),
         )
         return completion_result(response.history.events)
 
@@ -112,7 +116,10 @@ class TemporalGateway:
         runs: list[RunSummary] = []
         while True:
             response = await self._rpc(
-                lambda service: service.list_workflow_executions(request, timeout=self._rpc_timeout)
+                "list",
+                lambda service: service.list_workflow_executions(
+                    request, timeout=self._rpc_timeout
+                ),
             )
             runs += [RunSummary.from_info(info, described=False) for info in response.executions]
             if not response.next_page_token:
@@ -127,9 +134,10 @@ class TemporalGateway:
         events: list[HistoryEvent] = []
         while True:
             response = await self._rpc(
+                "history",
                 lambda service: service.get_workflow_execution_history(
                     request, timeout=self._rpc_timeout
-                )
+                ),
             )
             events += response.history.events
             if not response.next_page_token:
@@ -142,14 +150,25 @@ class TemporalGateway:
             self._client = await connect(self._settings, identity=IDENTITY, lazy=True)
         return self._client
 
-    async def _rpc(self, call: Callable[[WorkflowService], Awaitable[T]]) -> T:
+    async def _rpc(self, name: str, call: Callable[[WorkflowService], Awaitable[T]]) -> T:
+        """One call to Temporal, `name`d in the metrics and traces."""
         if time.monotonic() < self._quiet_until:
+            TEMPORAL_HELD_BACK.labels("quiet").inc()
             raise TemporalUnreachable("Temporal did not answer a moment ago")
-        try:
-            return await self._answer(call)
-        except TemporalUnreachable:
-            self._quiet_until = time.monotonic() + QUIET_SECONDS
-            raise
+        started = time.perf_counter()
+        outcome = "ok"
+        with span(f"temporal.{name}", {"temporal.namespace": self._namespace}):
+            try:
+                return await self._answer(call)
+            except TemporalUnreachable:
+                outcome = "unreachable"
+                self._quiet_until = time.monotonic() + QUIET_SECONDS
+                raise
+            except HistoryGone:
+                outcome = "gone"
+                raise
+            finally:
+                TEMPORAL_CALL_SECONDS.labels(name, outcome).observe(time.perf_counter() - started)
 
     async def _answer(self, call: Callable[[WorkflowService], Awaitable[T]]) -> T:
         client = await self.client()

@@ -35,7 +35,7 @@ class HistorySource:
         self._open_ttl = open_ttl
         self._slots = asyncio.Semaphore(concurrency)
         self._reads: SharedReads[tuple[str, str, bool], list[Phase]] = SharedReads(
-            max_entries=max_entries
+            name="timelines", max_entries=max_entries
         )
 
     async def phases(self, run: RunSummary) -> list[Phase]:

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
+from server.observability.metrics import TEMPORAL_CACHE
+
 from .cache import ExpiringLru, mark_retrieved
 
 K = TypeVar("K", bound=Hashable)
@@ -13,7 +15,9 @@ V = TypeVar("V")
 
 
 class SharedReads(Generic[K, V]):
-    def __init__(self, *, max_entries: int) -> None:
+    def __init__(self, *, name: str, max_entries: int) -> None:
+        self._name = name
+        """Of the cache in the metrics (`jobmonitor_temporal_cache_lookups_total{cache}`)."""
         self._cache: ExpiringLru[K, V] = ExpiringLru(max_entries)
         self._in_flight: dict[K, asyncio.Task[V]] = {}
 
@@ -21,6 +25,7 @@ class SharedReads(Generic[K, V]):
         """What is kept for `key`, else what the read already under way for it answers, else
         what `read()` answers (then kept for `ttl` seconds, None: until evicted)."""
         cached = self._cache.get(key)
+        TEMPORAL_CACHE.labels(self._name, "miss" if cached is None else "hit").inc()
         if cached is not None:
             return cached
         task = self._in_flight.get(key)

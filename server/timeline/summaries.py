@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from server.observability.metrics import TEMPORAL_CACHE
 from server.timeline.runs import RunSummary, latest
 
 from .budget import RateBudget
@@ -53,6 +54,7 @@ class SummarySource:
         futures: dict[str, asyncio.Future[Lookup]] = {}
         for workflow_id in workflow_ids:
             cached = self._cache.get(workflow_id)
+            TEMPORAL_CACHE.labels("runs", "miss" if cached is None else "hit").inc()
             if cached is not None:
                 found[workflow_id] = cached
             else:

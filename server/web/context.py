@@ -18,6 +18,7 @@ def context_for(runtime: Runtime, principal: Principal, *, request_id: str = "")
         jobs=runtime.jobs,
         live=runtime.live,
         read_session_factory=runtime.read_session_factory,
+        operations=runtime.operations,
         timeline=runtime.timeline,
         request_id=request_id,
     )

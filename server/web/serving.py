@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from server.observability.logs import uvicorn_log_config
 from server.settings import Settings
 from server.shutdown import arm_hard_stop
 from server.web.readiness import Readiness
@@ -55,8 +56,12 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """What every server of the API passes to uvicorn (`serve`, `dev`): websocket messages
     capped like request bodies (the app checks them too, for servers started otherwise), and
     no per-message compression: a small compressed frame could inflate far beyond the cap,
-    and live updates are small."""
-    return {"ws_max_size": settings.max_body_bytes, "ws_per_message_deflate": False}
+    and live updates are small; logging as JOBMONITOR_LOG_FORMAT says."""
+    return {
+        "ws_max_size": settings.max_body_bytes,
+        "ws_per_message_deflate": False,
+        "log_config": uvicorn_log_config(settings),
+    }
 
 
 def serve_api(app: FastAPI, *, host: str, port: int, settings: Settings) -> None:

@@ -2,8 +2,9 @@
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import IO
 
 import httpx
 
@@ -19,17 +20,25 @@ class Replica(Endpoint):
 
 
 @asynccontextmanager
-async def replica(database_url: str, tenant: str) -> AsyncIterator[Replica]:
-    """`jobmonitor serve` in its own process on the same database, auth disabled in `tenant`."""
+async def replica(
+    database_url: str,
+    tenant: str,
+    *,
+    environment: Mapping[str, str] | None = None,
+    stderr: IO[bytes] | None = None,
+) -> AsyncIterator[Replica]:
+    """`jobmonitor serve` in its own process on the same database, auth disabled in `tenant`,
+    with more `environment` variables, its standard error written to `stderr` if given."""
     port = free_port()
     env = {
         **os.environ,
         "JOBMONITOR_DATABASE_URL": database_url,
         "JOBMONITOR_AUTH": "disabled",
         "JOBMONITOR_DEFAULT_TENANT": tenant,
+        **(environment or {}),
     }
     process = await asyncio.create_subprocess_exec(
-        JOBMONITOR, "serve", "--port", str(port), env=env
+        JOBMONITOR, "serve", "--port", str(port), env=env, stderr=stderr
     )
     try:
         server = Replica(port)

@@ -93,6 +93,9 @@ class Cohort:
                     self._deliver(_dumps(_body(result)))
             for subscriber in list(self._subscribers):
                 subscriber.send_complete()
+        except GraphQLError as error:
+            # Refused by a schema extension before it ran (registered operations only).
+            self._fail([error])
         except Exception:
             # Every subscriber gets an answer: a stream that breaks must not leave ids behind.
             logger.exception("live cohort failed")

@@ -1,0 +1,162 @@
+"""What metrics, traces and JSON logs cost on the 50-job first page, all switched on (goal:
+under 10 %), and /metrics scraped around the load to show its numbers moving.
+
+Four bench servers (bench/http_server.py, one process each: tracing is set up once per
+process) on the same database, all logging every request: the baseline as shipped (no
+/metrics, no tracing, text logs); one with JOBMONITOR_METRICS_TOKEN and
+JOBMONITOR_LOG_FORMAT=json; one with OTEL_EXPORTER_OTLP_ENDPOINT too (every trace exported to
+an OTLP/HTTP sink in this process that counts what it receives); and the same sampling one
+trace in ten (OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=0.1). One
+keep-alive connection to each; requests take turns.
+
+    .venv/bin/python -m bench.observability_overhead --backends sqlite --jobs 20000 --detailed 20000
+"""
+
+import argparse
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import uvloop
+from prometheus_client.parser import text_string_to_metric_families
+
+from .common import (
+    PAGE_QUERY,
+    Budget,
+    SeedPlan,
+    add_budget_arguments,
+    add_database_arguments,
+    budget_of,
+    checked_json,
+    database_urls,
+    drop_postgres_database,
+    interleave_async,
+    prepare_database,
+    report,
+    say,
+    served,
+)
+
+BASELINE = "as shipped (baseline)"
+UNTRACED = "metrics + JSON logs"
+OBSERVED = "metrics + traces + JSON logs"
+SAMPLED = "same, 1 trace in 10 sampled"
+TOKEN = "bench-metrics"
+OPERATION = "BenchPage"
+MOVING = (
+    ("jobmonitor_graphql_requests_total", {"operation": OPERATION, "outcome": "ok"}),
+    ("jobmonitor_graphql_request_seconds_count", {"operation": OPERATION}),
+    ("jobmonitor_graphql_request_seconds_sum", {"operation": OPERATION}),
+)
+
+
+class _Sink(BaseHTTPRequestHandler):
+    received = 0
+    """Bytes of spans received (OTLP protobuf)."""
+
+    def do_POST(self) -> None:
+        size = int(self.headers.get("content-length", "0"))
+        _Sink.received += len(self.rfile.read(size))
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@contextmanager
+def otlp_sink() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+async def scrape(client: httpx.AsyncClient) -> dict[str, float]:
+    response = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    response.raise_for_status()
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            for name, labels in MOVING:
+                if sample.name == name and all(
+                    sample.labels.get(k) == v for k, v in labels.items()
+                ):
+                    found[name] = sample.value
+    return found
+
+
+async def compare(urls: dict[str, str], budget: Budget) -> None:
+    body = {"query": PAGE_QUERY.replace("{", f"query {OPERATION} {{", 1)}
+    async with (
+        httpx.AsyncClient(base_url=urls[BASELINE]) as baseline,
+        httpx.AsyncClient(base_url=urls[UNTRACED]) as untraced,
+        httpx.AsyncClient(base_url=urls[OBSERVED]) as observed,
+        httpx.AsyncClient(base_url=urls[SAMPLED]) as sampled,
+    ):
+        clients = {BASELINE: baseline, UNTRACED: untraced, OBSERVED: observed, SAMPLED: sampled}
+
+        def call(name: str) -> Callable[[], Awaitable[httpx.Response]]:
+            return lambda: clients[name].post("/graphql", json=body)
+
+        for name in clients:
+            checked_json(await call(name)())
+        before, spans_before = await scrape(observed), _Sink.received
+        timings = await interleave_async({name: call(name) for name in clients}, budget)
+        after = await scrape(observed)
+    summaries = report("HTTP to uvicorn on 127.0.0.1, the 50-job page", timings, baseline=BASELINE)
+    for name in (UNTRACED, OBSERVED, SAMPLED):
+        overhead = (summaries[name].median / summaries[BASELINE].median - 1) * 100
+        say(f"  {name}: {overhead:+.1f} % against the baseline's median (goal: under 10 %)")
+    say("\n/metrics of the observed server, before and after the run:")
+    for name, _labels in MOVING:
+        say(f"  {name}: {before.get(name, 0):.3f} -> {after.get(name, 0):.3f}")
+    say(f"  OTLP bytes received by the sink during the run: {_Sink.received - spans_before}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    add_database_arguments(parser, jobs=100_000)
+    add_budget_arguments(parser, runs=300, warmup=30, seconds=120.0)
+    arguments = parser.parse_args()
+    plan = SeedPlan(jobs=arguments.jobs, detailed=arguments.detailed)
+    for backend, database_url in database_urls(arguments).items():
+        say(f"\n=== {backend}: observability on the 50-job page, {arguments.jobs:,} jobs ===")
+        uvloop.run(prepare_database(database_url, plan, reseed=arguments.reseed))
+        with ExitStack() as stack:
+            sink = stack.enter_context(otlp_sink())
+            untraced = {"JOBMONITOR_METRICS_TOKEN": TOKEN, "JOBMONITOR_LOG_FORMAT": "json"}
+            observed = {**untraced, "OTEL_EXPORTER_OTLP_ENDPOINT": sink}
+            sampled = {
+                **observed,
+                "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                "OTEL_TRACES_SAMPLER_ARG": "0.1",
+            }
+            urls = {
+                BASELINE: stack.enter_context(served(database_url, access_log=True)),
+                UNTRACED: stack.enter_context(
+                    served(database_url, access_log=True, environment=untraced)
+                ),
+                OBSERVED: stack.enter_context(
+                    served(database_url, access_log=True, environment=observed)
+                ),
+                SAMPLED: stack.enter_context(
+                    served(database_url, access_log=True, environment=sampled)
+                ),
+            }
+            uvloop.run(compare(urls, budget_of(arguments)))
+        if arguments.drop and backend == "postgresql":
+            uvloop.run(drop_postgres_database(database_url))
+
+
+if __name__ == "__main__":
+    main()
