@@ -28,7 +28,7 @@ def _environment(database_url: str, **settings: str) -> dict[str, str]:
 
 async def _ready(port: int, process: asyncio.subprocess.Process) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-        await until_answering(http, "/readyz", process, within=60)
+        await until_answering(http, "/readyz", process, within=180)
 
 
 @pytest.mark.postgres

@@ -49,10 +49,10 @@ INPUTS: dict[str, dict[str, Any]] = {
 ENDED = {"COMPLETED", "FAILED", "CANCELLED"}
 GRACE_SECONDS = 2.0
 # The machine may be busy: on top of grace + 5 s, the time to notice that a process ended.
-EXIT_SLACK_SECONDS = 5.0
-READY_SECONDS = 90.0
+EXIT_SLACK_SECONDS = 10.0
+READY_SECONDS = 180.0
 # The longest the jobs may take to end (the slow example sleeps 10 s; the machine may be busy).
-UNTIL_SECONDS = 120.0
+UNTIL_SECONDS = 180.0
 STATUS = """
 subscription($after: Int) { jobStatusChanged(after: $after) { sequence status job { number } } }
 """
