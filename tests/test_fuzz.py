@@ -1,17 +1,22 @@
 """Property-based fuzzing: random and malformed queries, variables, cursors, global ids, JSON
-inputs, request bodies and websocket frames. Every one gets a clear answer (never a 500 or
-an INTERNAL error), the server keeps serving, and a rejected request writes nothing."""
+inputs, request bodies and websocket frames. Every one gets a clear answer (never a 500, and
+no INTERNAL error, neither in `errors` nor in a payload's `errors`), the server keeps serving,
+a rejected request writes nothing and an accepted one writes what its answer says, and each
+websocket frame gets the answer its protocol prescribes."""
 
 import base64
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from strawberry.relay import GlobalID
 from websockets.exceptions import ConnectionClosed
 
 from server.auth import Role
@@ -22,7 +27,7 @@ from tests.support.auth import app_with, bearer, token_for
 from tests.support.factories import build_world
 from tests.support.graphql import serving
 from tests.support.servers import LiveServer, serve
-from tests.support.websocket import PROTOCOLS, GraphQLWebSocket, graphql_ws
+from tests.support.websocket import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, GraphQLWebSocket, graphql_ws
 
 FUZZ = settings(
     max_examples=60,
@@ -82,6 +87,29 @@ cursors = st.one_of(
 )
 
 
+@dataclass(frozen=True)
+class Written:
+    """What the tenant's jobs hold: their numbers, the sum of their versions, their events."""
+
+    numbers: frozenset[int]
+    versions: int
+    events: int
+
+
+def _payload_codes(data: Any) -> list[str]:
+    """The codes of every `errors` list of mutation payloads in `data`."""
+    if isinstance(data, list):
+        return [code for item in data for code in _payload_codes(item)]
+    if not isinstance(data, dict):
+        return []
+    codes = [
+        error["code"]
+        for error in data.get("errors") or []
+        if isinstance(error, dict) and "code" in error
+    ]
+    return codes + [code for value in data.values() for code in _payload_codes(value)]
+
+
 class Fuzzer:
     """Sends one input, checks the answer is clear, and counts what it sent."""
 
@@ -105,32 +133,48 @@ class Fuzzer:
         for error in answer.get("errors") or []:
             assert error["message"]
             assert (error.get("extensions") or {}).get("code") != "INTERNAL", error
+        for code in _payload_codes(answer.get("data")):
+            assert code != "INTERNAL", answer
         return answer
 
-    async def written(self) -> tuple[int, int, int]:
+    async def written(self) -> Written:
+        tenant = self.runtime.settings.default_tenant
         async with self.runtime.session_factory() as session:
-            tenant = self.runtime.settings.default_tenant
-            jobs = await session.scalar(
-                select(func.count()).select_from(Job).where(Job.tenant_id == tenant)
-            )
+            numbers = await session.scalars(select(Job.number).where(Job.tenant_id == tenant))
             versions = await session.scalar(
                 select(func.coalesce(func.sum(Job.version), 0)).where(Job.tenant_id == tenant)
             )
             events = await session.scalar(
                 select(func.count()).select_from(JobEvent).where(JobEvent.tenant_id == tenant)
             )
-        return int(jobs or 0), int(versions or 0), int(events or 0)
+        return Written(frozenset(numbers), int(versions or 0), int(events or 0))
 
-    async def rejected_writes_nothing(self, body: dict[str, Any]) -> None:
+    async def writes_nothing(self, body: dict[str, Any]) -> None:
         before = await self.written()
-        answer = await self.post(body)
-        payloads = (answer.get("data") or {}).values()
-        rejected = not answer.get("data") or all(
-            isinstance(p, dict) and p.get("errors") and not p.get("job") and not p.get("jobs")
-            for p in payloads
-        )
-        if rejected:
-            assert await self.written() == before, body
+        await self.post(body)
+        assert await self.written() == before, body
+
+    async def writes_what_it_answers(self, body: dict[str, Any], mutation: str) -> None:
+        """A refused mutation writes nothing; an accepted one writes exactly its answer: a new
+        job for a dispatch (none when its idempotency key named an existing one) or a resend,
+        and one status event for each job it moved."""
+        before = await self.written()
+        payload = ((await self.post(body)).get("data") or {}).get(mutation)
+        after = await self.written()
+        job = payload.get("job") if isinstance(payload, dict) else None
+        if not job:
+            assert after == before, (body, payload)
+            return
+        number = int(GlobalID.from_id(job["id"]).node_id)
+        if mutation == "dispatchJob" and number in before.numbers:
+            assert after == before, (body, payload)
+        elif mutation in ("dispatchJob", "resendJob"):
+            assert after.numbers == before.numbers | {number}, (body, payload)
+            assert after.events == before.events + 1, (body, payload)
+        else:
+            assert after.numbers == before.numbers, (body, payload)
+            assert after.events == before.events + 1, (body, payload)
+            assert after.versions == before.versions + 1, (body, payload)
 
     async def still_serving(self) -> None:
         answer = await self.post({"query": PING})
@@ -154,7 +198,7 @@ async def fuzzer(runtime: Runtime, tenant: str) -> AsyncIterator[Fuzzer]:
 @FUZZ
 @given(query=st.text(max_size=200) | query_ish)
 async def test_random_documents(fuzzer: Fuzzer, query: str) -> None:
-    await fuzzer.rejected_writes_nothing({"query": query})
+    await fuzzer.writes_nothing({"query": query})
 
 
 @FUZZ
@@ -196,11 +240,12 @@ async def test_random_global_ids(fuzzer: Fuzzer, global_id: str, mutation: str) 
     await fuzzer.post(
         {"query": "query($id: ID!) { node(id: $id) { id } }", "variables": {"id": global_id}}
     )
-    await fuzzer.rejected_writes_nothing(
+    await fuzzer.writes_what_it_answers(
         {
             "query": f"mutation($id: ID!) {{ {mutation}(id: $id) {PAYLOAD} }}",
             "variables": {"id": global_id},
-        }
+        },
+        mutation,
     )
 
 
@@ -221,12 +266,13 @@ async def test_random_global_ids(fuzzer: Fuzzer, global_id: str, mutation: str) 
     )
 )
 async def test_random_dispatch_inputs(fuzzer: Fuzzer, dispatch: dict[str, Any]) -> None:
-    await fuzzer.rejected_writes_nothing(
+    await fuzzer.writes_what_it_answers(
         {
             "query": "mutation($input: DispatchJobInput!) { dispatchJob(input: $input) "
             "{ job { id } errors { code field } } }",
             "variables": {"input": dispatch},
-        }
+        },
+        "dispatchJob",
     )
 
 
@@ -280,27 +326,70 @@ async def test_random_websocket_frames(
     live: tuple[LiveServer, str], frame: str, protocol: str
 ) -> None:
     server, token = live
+    # given an admitted connection that receives the frame, then a subscription
     async with graphql_ws(server.ws_url, protocol, init=False) as ws:
         await ws.init({"Authorization": f"Bearer {token}"})
         await ws.socket.send(frame)
-        await ws.subscribe("probe", "subscription { jobCounts { all } }")
-        answer = await _answer_or_close(ws)
-    if isinstance(answer, ConnectionClosed):
-        assert answer.rcvd is not None
-        assert 4400 <= answer.rcvd.code < 4500 or answer.rcvd.code == 1000, answer
-    else:
-        assert answer["type"] in ("next", "data", "error", "complete"), answer
+        outcome = await _probe(ws)
+    # then the connection is closed with the code its protocol prescribes, or it goes on
+    # serving and the subscription answers
+    assert outcome == (expected_close(frame, protocol) or PROBE_ANSWER), frame
+    # and the server serves the next connection
     async with graphql_ws(server.ws_url, protocol, init=False) as ws:
         await ws.init({"Authorization": f"Bearer {token}"})
-        await ws.subscribe("after", "subscription { jobCounts { all } }")
-        assert await ws.next("after") == {"jobCounts": {"all": 0}}
+        await ws.subscribe("after", PROBE)
+        assert await ws.next("after") == PROBE_ANSWER
 
 
-async def _answer_or_close(ws: GraphQLWebSocket) -> dict[str, Any] | ConnectionClosed:
-    """The first answer that is not a pong (the random frame may have been a ping)."""
+PROBE = "subscription { jobCounts { all } }"
+PROBE_ANSWER = {"jobCounts": {"all": 0}}
+START = {TRANSPORT_WS: "subscribe", LEGACY_WS: "start"}
+STOP = {TRANSPORT_WS: "complete", LEGACY_WS: "stop"}
+
+
+def expected_close(frame: str, protocol: str) -> int | None:
+    """The close code a frame sent after `connection_ack` must get, or None when the
+    connection must go on (graphql-transport-ws numbering, used for both protocols):
+    4400 for what is not a message of the protocol, 4429 for a second init, 4409 for a
+    subscription id in use; the legacy protocol ignores a second init and restarts an id."""
     try:
-        while (answer := await ws.receive())["type"] == "pong":
-            pass
+        message = orjson.loads(frame)
+        kind = message["type"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return 4400
+    if kind == "connection_init":
+        return 4429 if protocol == TRANSPORT_WS else None
+    if kind == STOP[protocol] or kind == "pong" or (kind == "ping" and protocol == TRANSPORT_WS):
+        return None
+    if kind != START[protocol]:
+        return 4400
+    operation_id, payload = message.get("id"), message.get("payload")
+    if not isinstance(operation_id, str) or not isinstance(payload, dict):
+        return 4400
+    variables, name = payload.get("variables") or {}, payload.get("operationName")
+    if not isinstance(payload.get("query"), str) or not isinstance(variables, dict):
+        return 4400
+    if name is not None and not isinstance(name, str):
+        return 4400
+    return 4409 if operation_id == "probe" and protocol == TRANSPORT_WS else None
+
+
+async def _probe(ws: GraphQLWebSocket) -> int | dict[str, Any]:
+    """Subscribe as "probe": its first data, or the code the server closed with. Frames of
+    other operations (the random one) may come first; none may be an INTERNAL error."""
+    try:
+        await ws.subscribe("probe", PROBE)
+        while True:
+            message = await ws.receive()
+            payload = message.get("payload")
+            errors = payload if isinstance(payload, list) else (payload or {}).get("errors")
+            for error in errors or []:
+                assert (error.get("extensions") or {}).get("code") != "INTERNAL", message
+            if message.get("id") == "probe" and message["type"] in ("next", "data"):
+                data: dict[str, Any] = payload["data"]
+                return data
     except ConnectionClosed as closed:
-        return closed
-    return answer
+        received = closed.rcvd
+    if received is None:
+        raise AssertionError("the connection ended without a close frame")
+    return received.code
