@@ -20,7 +20,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import uvloop
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from prometheus_client.parser import text_string_to_metric_families
+
+from server.app import create_app
+from server.observability import tracing
+from server.runtime import Runtime
 
 from .common import (
     PAGE_QUERY,
@@ -28,11 +37,13 @@ from .common import (
     SeedPlan,
     add_budget_arguments,
     add_database_arguments,
+    bench_settings,
     budget_of,
     checked_json,
     database_urls,
     drop_postgres_database,
     interleave_async,
+    over_asgi,
     prepare_database,
     report,
     say,
@@ -121,6 +132,43 @@ async def compare(urls: dict[str, str], budget: Budget) -> None:
     say(f"  OTLP bytes received by the sink during the run: {_Sink.received - spans_before}")
 
 
+async def in_process(database_url: str, sink: str, budget: Budget) -> None:
+    """The strict figure: one app over ASGI (no network), tracing switched between requests:
+    off, every trace exported to the sink, one in ten. (It sets the tracing module's provider
+    directly, which only a benchmark may do: a process otherwise sets it up once.)"""
+    runtime = Runtime.from_settings(bench_settings(database_url))
+    providers: dict[str, TracerProvider | None] = {"tracing off (baseline)": None}
+    for name, sampler in (("every trace exported", None), ("1 trace in 10", 0.1)):
+        provider = TracerProvider(
+            sampler=ParentBased(TraceIdRatioBased(sampler)) if sampler else None
+        )
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(f"{sink}/v1/traces")))
+        providers[name] = provider
+    try:
+        async with over_asgi(create_app(runtime=runtime)) as client:
+            tracing._trace_sql(runtime.engine.sync_engine)
+
+            def call(provider: TracerProvider | None) -> Callable[[], Awaitable[httpx.Response]]:
+                def traced() -> Awaitable[httpx.Response]:
+                    tracing._provider = provider
+                    tracing._tracer = (
+                        provider.get_tracer("jobmonitor") if provider else trace.NoOpTracer()
+                    )
+                    return client.post("/graphql", json={"query": PAGE_QUERY})
+
+                return traced
+
+            timings = await interleave_async(
+                {name: call(provider) for name, provider in providers.items()}, budget
+            )
+        report("in-process (ASGI), the 50-job page", timings, baseline="tracing off (baseline)")
+    finally:
+        for made in providers.values():
+            if made is not None:
+                made.shutdown()
+        await runtime.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -154,6 +202,7 @@ def main() -> None:
                 ),
             }
             uvloop.run(compare(urls, budget_of(arguments)))
+            uvloop.run(in_process(database_url, sink, budget_of(arguments)))
         if arguments.drop and backend == "postgresql":
             uvloop.run(drop_postgres_database(database_url))
 
