@@ -7,7 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.db.models import Agent, LogLine, Workflow
 from server.domain.enums import JobOrder, JobStatus, LogStream
 from server.domain.filters import JobFilter
-from server.reads import fleet, jobs, rows
+from server.reads import automations, fleet, jobs, rows
+from server.reads.automations import AutomationRow
 from server.reads.paging import PageRequest
 
 from .sessions import read
@@ -65,6 +66,12 @@ class ListReader:
         return await read(
             self._session_factory,
             lambda s: fleet.list_workflows(s, tenant=self._tenant, after_id=after_id, limit=limit),
+        )
+
+    async def automations(self) -> list[AutomationRow]:
+        return await read(
+            self._session_factory,
+            lambda s: automations.list_automations(s, tenant=self._tenant),
         )
 
     async def workflow_total(self) -> int:

@@ -4,7 +4,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from server.db.models import Agent, Job, JobEvent, JobStep, Workflow
-from server.reads import rows
+from server.reads import automations, rows
+from server.reads.automations import AutomationRow
 
 from .sessions import read
 
@@ -20,6 +21,7 @@ class RowLoaders:
         self.job: DataLoader[int, Job | None] = DataLoader(self._jobs)
         self.steps: DataLoader[int, list[JobStep]] = DataLoader(self._steps)
         self.events: DataLoader[int, list[JobEvent]] = DataLoader(self._events)
+        self.automation: DataLoader[int, AutomationRow | None] = DataLoader(self._automations)
 
     async def _workflows(self, ids: list[int]) -> list[Workflow | None]:
         found = await read(
@@ -47,3 +49,10 @@ class RowLoaders:
     async def _events(self, numbers: list[int]) -> list[list[JobEvent]]:
         found = await read(self._session_factory, lambda s: rows.events_by_job(s, numbers))
         return [found.get(key, []) for key in numbers]
+
+    async def _automations(self, ids: list[int]) -> list[AutomationRow | None]:
+        found = await read(
+            self._session_factory,
+            lambda s: automations.automations_by_id(s, tenant=self._tenant, ids=ids),
+        )
+        return [found.get(key) for key in ids]

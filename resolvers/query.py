@@ -15,6 +15,7 @@ from resolvers.types.fleet_lists import (
 )
 from resolvers.types.jobs import (
     Agent,
+    Automation,
     Job,
     JobConnection,
     Workflow,
@@ -70,6 +71,10 @@ class Query:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> AgentConnection:
         return await agent_connection(info, first=first, after=after)
+
+    @strawberry.field
+    async def automations(self, info: Info) -> list[Automation]:
+        return [Automation.from_row(row) for row in await info.context.loaders.lists.automations()]
 
     @strawberry.field
     async def workflows(

@@ -1,5 +1,5 @@
 """The ASGI application: GraphQL over HTTP at /graphql, GraphiQL in a browser, /healthz and
-/readyz."""
+/readyz, webhooks in at /hooks/{source}."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -15,6 +15,7 @@ from server.settings import AuthMode, Settings
 from server.web import playground, readiness
 from server.web.context import request_context
 from server.web.hardening import harden
+from server.web.hooks import hook_routes
 from server.web.metrics import mount_metrics
 from server.web.probes import probe_routes
 from server.web.router import JobmonitorRouter
@@ -72,4 +73,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     if settings.metrics_token is not None:
         mount_metrics(app, settings.metrics_token.get_secret_value())
     app.include_router(probe_routes())
+    app.include_router(hook_routes(settings))
     return app

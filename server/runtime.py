@@ -20,6 +20,7 @@ from server.events import EventBus, InProcessBus
 from server.events.postgres import PostgresBus
 from server.live.hub import LiveHub
 from server.operations import OperationStore
+from server.services.automations import AutomationService
 from server.services.execution import ExecutionService
 from server.services.jobs import JobService
 from server.services.orchestrator import Orchestrator
@@ -45,6 +46,8 @@ class Runtime:
     """Sends Temporal what it is owed after commit: workflow starts, signals, cancellations."""
     live: LiveHub
     operations: OperationStore
+    automations: AutomationService
+    """Webhook rules: stored from files, turned into jobs through `jobs`."""
     timeline: TimelineSources | None = None
     """Temporal's side of job timelines, with the caches shared by requests."""
 
@@ -54,13 +57,14 @@ class Runtime:
         session_factory = create_session_factory(engine)
         bus = create_bus(settings.event_bus, engine, listen_url=settings.event_bus_url)
         outbox = OutboxDispatcher(session_factory, bus, create_orchestrator(settings))
+        jobs = JobService(session_factory, bus, outbox)
         return cls(
             settings=settings,
             engine=engine,
             session_factory=session_factory,
             read_session_factory=create_read_session_factory(engine),
             bus=bus,
-            jobs=JobService(session_factory, bus, outbox),
+            jobs=jobs,
             execution=ExecutionService(session_factory, bus),
             outbox=outbox,
             live=LiveHub(
@@ -70,6 +74,7 @@ class Runtime:
                 counts_interval=settings.counts_push_seconds,
             ),
             operations=OperationStore(session_factory, capacity=settings.persisted_queries_size),
+            automations=automations_for(settings, session_factory, jobs),
             timeline=TimelineSources.from_settings(settings),
         )
 
@@ -78,7 +83,8 @@ class Runtime:
         orchestrator (a process pointed at another Temporal)."""
         outbox = OutboxDispatcher(self.session_factory, self.bus, orchestrator)
         jobs = JobService(self.session_factory, self.bus, outbox)
-        return replace(self, settings=settings, jobs=jobs, outbox=outbox)
+        automations = automations_for(settings, self.session_factory, jobs)
+        return replace(self, settings=settings, jobs=jobs, outbox=outbox, automations=automations)
 
     def running_worker(
         self, client: Client, *, outbox: bool = True, outbox_tenant: str | None = None
@@ -99,6 +105,16 @@ class Runtime:
         await self.live.close()
         await self.bus.close()
         await self.engine.dispose()
+
+
+def automations_for(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession], jobs: JobService
+) -> AutomationService:
+    return AutomationService(
+        session_factory,
+        jobs,
+        replay_window=timedelta(seconds=settings.hook_replay_window_seconds),
+    )
 
 
 def create_bus(kind: EventBusKind, engine: AsyncEngine, *, listen_url: str | None) -> EventBus:

@@ -230,6 +230,25 @@ class Settings(BaseSettings):
         description="`worker` and `agent` serve /healthz and /readyz on this port.",
     )
 
+    # Automations: webhooks in (docs/automations.md).
+    hook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='Webhook sources and their HMAC secrets, e.g. {"jira": "..."}; '
+        "a source not listed is 404.",
+    )
+    hook_replay_window_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="A delivery without an id repeating an issue key and event within this "
+        "window dispatches nothing.",
+    )
+    hook_rate_per_minute: int = Field(
+        default=120, ge=0, description="Webhook requests per minute per source (0: unlimited)."
+    )
+    hook_rate_burst: int = Field(
+        default=30, ge=1, description="Webhook requests a source may burst."
+    )
+
     @model_validator(mode="after")
     def _read_secret_files(self) -> Self:
         if self.database_url_file is not None:

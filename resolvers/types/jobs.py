@@ -1,4 +1,4 @@
-"""The node types of the job graph: Job, Workflow and Agent, and the job connection.
+"""The node types of the job graph: Job, Workflow, Agent and Automation, and the job connection.
 
 They refer to each other at run time (a job's workflow, a workflow's jobs), so they share a
 module. Plain fields are copied from the row; relations load through the request's loaders.
@@ -23,6 +23,7 @@ from server.domain import rules
 from server.domain.enums import JobOrder
 from server.domain.errors import InvalidArgument
 from server.domain.filters import JobFilter as DomainJobFilter
+from server.reads.automations import AutomationRow
 from server.reads.cursors import decode_sequence_cursor, encode_sequence_cursor
 from server.reads.paging import page_request
 from server.temporal.web_ui import workflow_url
@@ -77,6 +78,7 @@ class Job(relay.Node):
     resent_from_number: strawberry.Private[int | None]
     resent_as_number: strawberry.Private[int | None]
     cost_usd: strawberry.Private[float | None]
+    automation_id: strawberry.Private[int | None]
     detail: strawberry.Private[bool]
     """Asked for by itself (`job`, `node`, a subscription), not as one of a page."""
 
@@ -119,6 +121,7 @@ class Job(relay.Node):
             resent_from_number=row.resent_from_number,
             resent_as_number=row.resent_as_number,
             cost_usd=row.cost_usd,
+            automation_id=row.automation_id,
             detail=detail,
         )
 
@@ -130,7 +133,7 @@ class Job(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list["Job | None"]:
-        rows = await _rows_by_node_id(info.context.loaders.rows.job, node_ids, "a job")
+        rows = await rows_by_node_id(info.context.loaders.rows.job, node_ids, "a job")
         found = [row for row in rows if row is not None]
         built = iter(await jobs_from_rows(info, found, detail=True))
         return [next(built) if row is not None else None for row in rows]
@@ -138,6 +141,13 @@ class Job(relay.Node):
     @strawberry.field
     def trigger(self) -> JobTrigger | None:
         return JobTrigger.from_input(self.input)
+
+    @strawberry.field(description="The automation rule that dispatched the job, if one did.")
+    async def automation(self, info: Info) -> "Automation | None":
+        if self.automation_id is None:
+            return None
+        row = await info.context.loaders.rows.automation.load(self.automation_id)
+        return Automation.from_row(row) if row is not None else None
 
     @strawberry.field
     async def steps(self, info: Info) -> list[JobStep]:
@@ -396,12 +406,53 @@ class Workflow(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        rows = await _rows_by_node_id(info.context.loaders.rows.workflow, node_ids, "a workflow")
+        rows = await rows_by_node_id(info.context.loaders.rows.workflow, node_ids, "a workflow")
         return [cls.from_row(row) if row is not None else None for row in rows]
 
     jobs: JobConnection = strawberry.field(
         resolver=_jobs_within(lambda workflow, jobs: replace(jobs, workflow_ids=(workflow.id_,)))
     )
+
+
+@strawberry.type
+class Automation(relay.Node):
+    """A webhook rule (`jobmonitor automations load`) and the jobs it dispatched."""
+
+    id_: relay.NodeID[int]
+    name: str
+    source: str = strawberry.field(description="The webhook source, e.g. 'jira'.")
+    enabled: bool
+    last_triggered_at: datetime | None
+    triggered_count: int
+    workflow_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: AutomationRow) -> Self:
+        return cls(
+            id_=row.id,
+            name=row.name,
+            source=row.source,
+            enabled=row.enabled,
+            last_triggered_at=row.last_triggered_at,
+            triggered_count=row.triggered_count,
+            workflow_id=row.workflow_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = await rows_by_node_id(
+            info.context.loaders.rows.automation, node_ids, "an automation"
+        )
+        return [cls.from_row(row) if row is not None else None for row in rows]
+
+    @strawberry.field
+    async def workflow(self, info: Info) -> Workflow:
+        row = await info.context.loaders.rows.workflow.load(self.workflow_id)
+        if row is None:
+            raise LookupError(f"workflow {self.workflow_id} of automation {self.name!r} is gone")
+        return Workflow.from_row(row)
 
 
 @strawberry.type
@@ -428,7 +479,7 @@ class Agent(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        rows = await _rows_by_node_id(info.context.loaders.rows.agent, node_ids, "an agent")
+        rows = await rows_by_node_id(info.context.loaders.rows.agent, node_ids, "an agent")
         return [cls.from_row(row) if row is not None else None for row in rows]
 
     jobs: JobConnection = strawberry.field(
@@ -436,7 +487,7 @@ class Agent(relay.Node):
     )
 
 
-async def _rows_by_node_id(
+async def rows_by_node_id(
     loader: DataLoader[int, RowT | None], node_ids: Iterable[str], kind: str
 ) -> list[RowT | None]:
     return await loader.load_many([_node_key(node_id, kind) for node_id in node_ids])

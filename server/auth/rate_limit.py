@@ -1,7 +1,8 @@
-"""A token bucket per API token: a steady rate with room for short bursts."""
+"""A token bucket per key (an API token, a webhook source): a steady rate with room for
+short bursts."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 
@@ -22,9 +23,9 @@ class RateLimiter:
         self._rate = per_minute / 60.0
         self._burst = float(burst)
         self._clock = clock
-        self._buckets: dict[int, _Bucket] = {}
+        self._buckets: dict[Hashable, _Bucket] = {}
 
-    def retry_after(self, key: int) -> float | None:
+    def retry_after(self, key: Hashable) -> float | None:
         """Takes one request from the key's bucket: None if allowed, else the seconds until
         the next request would be. A rate of 0 allows everything."""
         if self._rate == 0:

@@ -14,6 +14,9 @@ class RejectionCode(StrEnum):
     """A browser origin or a network address the server does not serve."""
     MISDIRECTED = "MISDIRECTED"
     """A `Host` the server does not answer to (auth off: loopback names only)."""
+    NOT_FOUND = "NOT_FOUND"
+    """A webhook source the server is not configured for."""
+    BAD_REQUEST = "BAD_REQUEST"
 
 
 class RequestRejected(Exception):

@@ -5,7 +5,7 @@ from pydantic import ValidationError
 
 from server.settings import StartupError
 
-from . import api, database, dev, operations, reconcile, tokens, workers, workflows
+from . import api, automations, database, dev, operations, reconcile, tokens, workers, workflows
 
 app = typer.Typer(
     help="jobmonitor: watch and steer workflow jobs that run on a fleet of agents.",
@@ -20,6 +20,7 @@ app.command()(database.seed)
 app.add_typer(tokens.tokens, name="tokens", no_args_is_help=True)
 app.add_typer(workflows.workflows, name="workflows", no_args_is_help=True)
 app.add_typer(operations.operations, name="operations", no_args_is_help=True)
+app.add_typer(automations.automations, name="automations", no_args_is_help=True)
 app.command()(workers.worker)
 app.command()(workers.agent)
 app.command()(dev.dev)

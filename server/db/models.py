@@ -78,6 +78,39 @@ class Agent(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class Automation(Base):
+    """A rule that dispatches a workflow when a webhook payload of its source matches."""
+
+    __tablename__ = "automations"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_TENANT)
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(64))
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id"))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    rule: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HookDelivery(Base):
+    """A webhook delivery received: its id (or issue key and event) refuses a replay."""
+
+    __tablename__ = "hook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "source", "delivery_id"),
+        Index("ix_hook_deliveries_event", "tenant_id", "source", "event_key", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    delivery_id: Mapped[str | None] = mapped_column(String(200))
+    event_key: Mapped[str | None] = mapped_column(String(300))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
@@ -91,6 +124,8 @@ class Job(Base):
         # Tab counts of a workflow or agent filter read these without touching the table.
         Index("ix_jobs_tenant_workflow_status", "tenant_id", "workflow_id", "status"),
         Index("ix_jobs_tenant_agent_status", "tenant_id", "agent_id", "status"),
+        # An automation's triggered count and last trigger.
+        Index("ix_jobs_automation_created", "automation_id", "created_at"),
         UniqueConstraint("tenant_id", "idempotency_key"),
         # At most one resend of a job, whatever races: the database says no to the second.
         UniqueConstraint("resent_from_number"),
@@ -121,6 +156,7 @@ class Job(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     slack_channel: Mapped[str | None] = mapped_column(String(200))
     slack_thread_ts: Mapped[str | None] = mapped_column(String(64))
+    automation_id: Mapped[int | None] = mapped_column(ForeignKey("automations.id"))
     # Optimistic concurrency: an UPDATE that lost a race to another writer fails loudly.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 

@@ -21,6 +21,8 @@ class DispatchRequest:
     input: dict[str, Any] = field(default_factory=dict)
     scheduled_for: datetime | None = None
     idempotency_key: str | None = None
+    automation_id: int | None = None
+    """The automation rule that dispatched the job, if one did."""
 
     @property
     def resolved_ticket_key(self) -> str | None:

@@ -304,6 +304,7 @@ def _new_job(tenant: str, request: DispatchRequest, workflow: Workflow, agent: A
         created_at=datetime.now(UTC),
         scheduled_for=request.scheduled_for if scheduled else None,
         idempotency_key=request.idempotency_key,
+        automation_id=request.automation_id,
         step_count=0,
     )
 
