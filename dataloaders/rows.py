@@ -3,7 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from server.db.models import Agent, Job, JobEvent, JobStep, Workflow
+from server.db.models import Agent, Job, JobEvent, JobNotification, JobStep, Workflow
 from server.reads import automations, rows
 from server.reads.automations import AutomationRow
 
@@ -22,6 +22,7 @@ class RowLoaders:
         self.steps: DataLoader[int, list[JobStep]] = DataLoader(self._steps)
         self.events: DataLoader[int, list[JobEvent]] = DataLoader(self._events)
         self.automation: DataLoader[int, AutomationRow | None] = DataLoader(self._automations)
+        self.notifications: DataLoader[int, list[JobNotification]] = DataLoader(self._notifications)
 
     async def _workflows(self, ids: list[int]) -> list[Workflow | None]:
         found = await read(
@@ -56,3 +57,7 @@ class RowLoaders:
             lambda s: automations.automations_by_id(s, tenant=self._tenant, ids=ids),
         )
         return [found.get(key) for key in ids]
+
+    async def _notifications(self, numbers: list[int]) -> list[list[JobNotification]]:
+        found = await read(self._session_factory, lambda s: rows.notifications_by_job(s, numbers))
+        return [found.get(key, []) for key in numbers]

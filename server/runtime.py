@@ -6,7 +6,7 @@ service and the outbox, the agent the execution service); nothing below this mod
 """
 
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -23,6 +23,7 @@ from server.operations import OperationStore
 from server.services.automations import AutomationService
 from server.services.execution import ExecutionService
 from server.services.jobs import JobService
+from server.services.notifications import NotificationDispatcher, RetryPolicy
 from server.services.orchestrator import Orchestrator
 from server.services.outbox import OutboxDispatcher
 from server.settings import EventBusKind, Settings
@@ -48,6 +49,8 @@ class Runtime:
     operations: OperationStore
     automations: AutomationService
     """Webhook rules: stored from files, turned into jobs through `jobs`."""
+    notifications: NotificationDispatcher
+    """Sends the notifications workflows owe their targets, after commit."""
     timeline: TimelineSources | None = None
     """Temporal's side of job timelines, with the caches shared by requests."""
 
@@ -75,6 +78,7 @@ class Runtime:
             ),
             operations=OperationStore(session_factory, capacity=settings.persisted_queries_size),
             automations=automations_for(settings, session_factory, jobs),
+            notifications=notifications_for(settings, session_factory),
             timeline=TimelineSources.from_settings(settings),
         )
 
@@ -86,12 +90,13 @@ class Runtime:
         automations = automations_for(settings, self.session_factory, jobs)
         return replace(self, settings=settings, jobs=jobs, outbox=outbox, automations=automations)
 
-    def running_worker(
+    @asynccontextmanager
+    async def running_worker(
         self, client: Client, *, outbox: bool = True, outbox_tenant: str | None = None
-    ) -> AbstractAsyncContextManager[Worker]:
-        """The control-plane worker on this process's task queue, delivering the outbox (of one
-        tenant, or all) unless `outbox` is False."""
-        return running_worker(
+    ) -> AsyncIterator[Worker]:
+        """The control-plane worker on this process's task queue, delivering the outbox and
+        the notifications (of one tenant, or all) unless `outbox` is False."""
+        async with running_worker(
             client,
             self.execution,
             task_queue=self.settings.temporal_task_queue,
@@ -99,7 +104,14 @@ class Runtime:
             outbox_interval=self.settings.outbox_interval_seconds,
             outbox_tenant=outbox_tenant,
             shutdown_grace=timedelta(seconds=self.settings.shutdown_grace_seconds),
-        )
+        ) as worker:
+            if not outbox:
+                yield worker
+                return
+            async with self.notifications.running(
+                self.settings.notify_interval_seconds, tenant=outbox_tenant
+            ):
+                yield worker
 
     async def close(self) -> None:
         await self.live.close()
@@ -114,6 +126,21 @@ def automations_for(
         session_factory,
         jobs,
         replay_window=timedelta(seconds=settings.hook_replay_window_seconds),
+    )
+
+
+def notifications_for(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> NotificationDispatcher:
+    return NotificationDispatcher(
+        session_factory,
+        settings.notify_targets,
+        policy=RetryPolicy(
+            max_attempts=settings.notify_max_attempts,
+            backoff=settings.notify_backoff_seconds,
+            timeout=settings.notify_timeout_seconds,
+        ),
+        per_target=settings.notify_per_target,
     )
 
 

@@ -4,7 +4,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,22 @@ class OperationsMode(StrEnum):
 class LogFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+
+
+class NotifyKind(StrEnum):
+    SLACK = "slack"
+    """A Slack-compatible incoming webhook: a message; a `ts` in the answer keeps the job's
+    thread for its later messages."""
+    WEBHOOK = "webhook"
+    """The status event as JSON, signed with HMAC-SHA256 when the target has a secret."""
+
+
+class NotifyTarget(BaseModel):
+    """Where notifications go; workflows name it in their `notify:` list."""
+
+    kind: NotifyKind
+    url: SecretStr
+    secret: SecretStr | None = None
 
 
 class Settings(BaseSettings):
@@ -247,6 +263,27 @@ class Settings(BaseSettings):
     )
     hook_rate_burst: int = Field(
         default=30, ge=1, description="Webhook requests a source may burst."
+    )
+
+    # Notifications: webhooks out (docs/automations.md).
+    notify_targets: dict[str, NotifyTarget] = Field(
+        default_factory=dict,
+        description='Notification targets by name, e.g. {"ops": {"kind": "slack", "url": "..."}}.',
+    )
+    notify_max_attempts: int = Field(
+        default=6, ge=1, description="Attempts at a notification before it is FAILED."
+    )
+    notify_backoff_seconds: float = Field(
+        default=2.0, gt=0, description="First retry delay; doubled each attempt, with jitter."
+    )
+    notify_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Longest one notification request may take."
+    )
+    notify_per_target: int = Field(
+        default=4, ge=1, description="Notifications in flight at once per target."
+    )
+    notify_interval_seconds: float = Field(
+        default=1.0, gt=0, description="How often the worker looks for notifications due."
     )
 
     @model_validator(mode="after")

@@ -18,8 +18,8 @@ from server.app import create_app
 from server.cli import app as cli
 from server.db.models import Job
 from server.domain.automations import AutomationError, parse_automations
+from server.domain.signing import SIGNATURE_HEADER, signature
 from server.runtime import Runtime
-from server.web.hooks import SIGNATURE_HEADER, signature
 from server.workflows.automation_files import read_automations
 from tests.support.factories import build_world
 from tests.support.servers import serve

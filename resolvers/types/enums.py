@@ -4,6 +4,7 @@ import strawberry
 
 from server.domain.enums import (
     AgentStatus,
+    DeliveryStatus,
     EffortLevel,
     JobOrder,
     JobStatus,
@@ -11,7 +12,23 @@ from server.domain.enums import (
     StepStatus,
 )
 
-for _vocabulary in (AgentStatus, EffortLevel, JobOrder, JobStatus, LogStream, StepStatus):
+for _vocabulary in (
+    AgentStatus,
+    DeliveryStatus,
+    EffortLevel,
+    JobOrder,
+    JobStatus,
+    LogStream,
+    StepStatus,
+):
     strawberry.enum(_vocabulary)
 
-__all__ = ["AgentStatus", "EffortLevel", "JobOrder", "JobStatus", "LogStream", "StepStatus"]
+__all__ = [
+    "AgentStatus",
+    "DeliveryStatus",
+    "EffortLevel",
+    "JobOrder",
+    "JobStatus",
+    "LogStream",
+    "StepStatus",
+]

@@ -31,6 +31,7 @@ from server.temporal.web_ui import workflow_url
 from .enums import AgentStatus, EffortLevel, JobStatus, LogStream
 from .events import JobEvent, LogConnection, LogLine, LogLineEdge
 from .filters import JobFilter, domain_filter
+from .notifications import NotificationDelivery
 from .steps import JobMetrics, JobStep, JobTrigger
 from .timeline import Timeline
 
@@ -148,6 +149,11 @@ class Job(relay.Node):
             return None
         row = await info.context.loaders.rows.automation.load(self.automation_id)
         return Automation.from_row(row) if row is not None else None
+
+    @strawberry.field
+    async def notifications(self, info: Info) -> list[NotificationDelivery]:
+        rows = await info.context.loaders.rows.notifications.load(self.number)
+        return [NotificationDelivery.from_row(row) for row in rows]
 
     @strawberry.field
     async def steps(self, info: Info) -> list[JobStep]:

@@ -18,7 +18,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from server.domain.enums import AgentStatus, EffortLevel, JobStatus, LogStream, StepStatus
+from server.domain.enums import (
+    AgentStatus,
+    DeliveryStatus,
+    EffortLevel,
+    JobStatus,
+    LogStream,
+    StepStatus,
+)
 from server.domain.roles import Role
 
 from .types import JSONDocument, UTCDateTime
@@ -337,3 +344,27 @@ __all__ = [
     "Workflow",
     "pipeline_id",
 ]
+
+
+class JobNotification(Base):
+    """A notification owed to a target for a job reaching a status: written in the transaction
+    of the change, sent after commit, at most one row per (job, status, target)."""
+
+    __tablename__ = "job_notifications"
+    __table_args__ = (
+        UniqueConstraint("job_number", "status", "target"),
+        Index("ix_job_notifications_due", "delivery", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    job_number: Mapped[int] = mapped_column(ForeignKey("jobs.number", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(200))
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus))
+    delivery: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)

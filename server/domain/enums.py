@@ -43,3 +43,11 @@ class AgentStatus(StrEnum):
 class JobOrder(StrEnum):
     CREATED_AT_DESC = "CREATED_AT_DESC"
     CREATED_AT_ASC = "CREATED_AT_ASC"
+
+
+class DeliveryStatus(StrEnum):
+    """Where a notification stands: owed, sent, or given up after its last attempt."""
+
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"

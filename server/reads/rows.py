@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import Agent, Job, JobEvent, JobStep, LogLine, Workflow
+from server.db.models import Agent, Job, JobEvent, JobNotification, JobStep, LogLine, Workflow
 from server.domain.enums import LogStream
 from server.domain.errors import NotFound
 
@@ -49,6 +49,20 @@ async def steps_by_job(session: AsyncSession, numbers: Sequence[int]) -> dict[in
         select(JobStep).where(JobStep.job_number.in_(numbers)).order_by(JobStep.index)
     )
     grouped: dict[int, list[JobStep]] = defaultdict(list)
+    for row in rows:
+        grouped[row.job_number].append(row)
+    return grouped
+
+
+async def notifications_by_job(
+    session: AsyncSession, numbers: Sequence[int]
+) -> dict[int, list[JobNotification]]:
+    rows = await session.scalars(
+        select(JobNotification)
+        .where(JobNotification.job_number.in_(numbers))
+        .order_by(JobNotification.id)
+    )
+    grouped: dict[int, list[JobNotification]] = defaultdict(list)
     for row in rows:
         grouped[row.job_number].append(row)
     return grouped

@@ -1,7 +1,8 @@
 """The job state machine: every status change of every job goes through `transition`.
 
 It checks the move against the rules, stamps the job's times, appends the status event,
-keeps the tab counts and queues the change notice that the unit of work publishes after commit.
+keeps the tab counts, owes the workflow's notification targets their message (sent after
+commit) and queues the change notice that the unit of work publishes after commit.
 """
 
 from collections.abc import Collection
@@ -17,6 +18,7 @@ from server.domain.enums import JobStatus
 from server.domain.errors import InvalidTransition, NotFound
 from server.events import JobChanged
 
+from .notifications import owe_notifications
 from .unit_of_work import UnitOfWork
 
 
@@ -69,7 +71,9 @@ async def transition(
         job.completed_at = now
     await adjust_status_count(work.session, tenant=job.tenant_id, status=current, delta=-1)
     await adjust_status_count(work.session, tenant=job.tenant_id, status=target, delta=1)
-    return await _append_event(work, job, current, actor=actor, message=message, at=now)
+    event = await _append_event(work, job, current, actor=actor, message=message, at=now)
+    await owe_notifications(work, job)
+    return event
 
 
 def touched(work: UnitOfWork, job: Job) -> None:

@@ -7,8 +7,6 @@ source over its rate 429. The delivery id comes from `X-Jobmonitor-Delivery` (or
 `X-Atlassian-Webhook-Identifier`).
 """
 
-import hashlib
-import hmac
 from typing import Any
 
 import orjson
@@ -17,18 +15,13 @@ from fastapi.responses import JSONResponse
 
 from server.auth.rate_limit import RateLimiter
 from server.auth.rejection import RejectionCode, RequestRejected
+from server.domain.signing import SIGNATURE_HEADER, signed_by
 from server.settings import Settings
 
 from .context import runtime_of
 
-SIGNATURE_HEADER = "X-Jobmonitor-Signature"
 DELIVERY_HEADERS = ("X-Jobmonitor-Delivery", "X-Atlassian-Webhook-Identifier")
 MAX_HOOK_BYTES = 1 << 20
-
-
-def signature(secret: str, body: bytes) -> str:
-    """The header value a sender puts on `body`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def hook_routes(settings: Settings) -> APIRouter:
@@ -53,7 +46,7 @@ def hook_routes(settings: Settings) -> APIRouter:
             )
         body = await _body(request)
         offered = request.headers.get(SIGNATURE_HEADER, "")
-        if not hmac.compare_digest(offered, signature(secret.get_secret_value(), body)):
+        if not signed_by(secret.get_secret_value(), body, offered):
             raise RequestRejected(
                 401, RejectionCode.UNAUTHENTICATED, f"missing or wrong {SIGNATURE_HEADER}"
             )

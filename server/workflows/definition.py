@@ -11,10 +11,13 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from server.domain.enums import JobStatus
+
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 DEFAULT_BACKOFF_SECONDS = 5.0
 _STEP_KEYS = {"name", "run", "retries", "timeout_seconds", "backoff_seconds", "approval"}
-_WORKFLOW_KEYS = {"slug", "display_name", "aliases", "input_schema", "steps"}
+_WORKFLOW_KEYS = {"slug", "display_name", "aliases", "input_schema", "steps", "notify"}
+_NOTIFY_KEYS = {"target", "on"}
 # Words that read better in capitals than in Title Case in a display name.
 _ACRONYMS = {"se", "ci", "cd", "qa", "pr", "api", "db", "ui", "sre"}
 
@@ -34,16 +37,29 @@ class StepDefinition:
 
 
 @dataclass(frozen=True)
+class NotifyRule:
+    """Tell the target (by its configured name) when a job of the workflow reaches a status."""
+
+    target: str
+    on: tuple[JobStatus, ...]
+
+
+@dataclass(frozen=True)
 class WorkflowDefinition:
     slug: str
     display_name: str
     aliases: tuple[str, ...] = ()
     input_schema: dict[str, Any] | None = None
     steps: tuple[StepDefinition, ...] = field(default=())
+    notify: tuple[NotifyRule, ...] = ()
 
     def stored_definition(self) -> dict[str, Any]:
-        """What goes into `workflows.definition` (the steps; the rest has its own columns)."""
-        return {"steps": [asdict(step) for step in self.steps]}
+        """What goes into `workflows.definition` (the steps and the notifications; the rest has
+        its own columns)."""
+        return {
+            "steps": [asdict(step) for step in self.steps],
+            "notify": [{"target": rule.target, "on": list(rule.on)} for rule in self.notify],
+        }
 
 
 def default_display_name(slug: str) -> str:
@@ -68,12 +84,37 @@ def parse_workflow(document: Any) -> WorkflowDefinition:
         aliases=_aliases(document.get("aliases")),
         input_schema=_input_schema(document.get("input_schema")),
         steps=_steps(document.get("steps")),
+        notify=_notify(document.get("notify")),
     )
 
 
 def parse_steps(stored: dict[str, Any] | None) -> tuple[StepDefinition, ...]:
     """The steps of a stored definition (rows loaded from YAML, or older name-only rows)."""
     return _steps((stored or {}).get("steps") or [], allow_empty=True)
+
+
+def _notify(value: Any) -> tuple[NotifyRule, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise DefinitionError("notify: must be a list of {target, on}")
+    return tuple(_notify_rule(item, f"notify[{index}]") for index, item in enumerate(value))
+
+
+def _notify_rule(item: Any, where: str) -> NotifyRule:
+    if not isinstance(item, dict):
+        raise DefinitionError(f"{where}: must be a mapping with target and on")
+    _no_unknown_keys(item, _NOTIFY_KEYS, f"{where}.")
+    target, on = item.get("target"), item.get("on")
+    if not isinstance(target, str) or not target:
+        raise DefinitionError(f"{where}.target: must be the name of a configured target")
+    if (
+        not isinstance(on, list)
+        or not on
+        or not all(status in JobStatus.__members__ for status in on)
+    ):
+        raise DefinitionError(f"{where}.on: must list job statuses, e.g. [FAILED, WAITING]")
+    return NotifyRule(target=target, on=tuple(JobStatus(status) for status in on))
 
 
 def _aliases(value: Any) -> tuple[str, ...]:
