@@ -24,7 +24,7 @@ from server.domain.enums import JobStatus
 from server.domain.rules import FINAL_STATUSES
 from server.runtime import Runtime, process_runtime
 from server.settings import Settings
-from server.temporal.agent import AgentIdentity, running_agent
+from server.temporal.agent import AgentIdentity
 from server.temporal.dev_server import dev_server
 from server.workflows.definition import parse_workflow
 from server.workflows.store import save_workflows
@@ -114,10 +114,7 @@ async def run(backend: str, database_url: str, *, jobs: int, latency_runs: int) 
             identity = AgentIdentity(
                 TENANT, "bench-agent", None, settings.temporal_task_queue, workspaces
             )
-            async with (
-                runtime.running_worker(client),
-                running_agent(client, runtime.execution, identity),
-            ):
+            async with runtime.running_worker(client), runtime.running_agent(client, identity):
                 await _latency(runtime)  # warm-up
                 latencies = [await _latency(runtime) for _ in range(latency_runs)]
                 seconds = await _throughput(runtime, jobs)

@@ -28,7 +28,7 @@ from server.db.models import pipeline_id
 from server.domain.dispatch import DispatchRequest
 from server.runtime import Runtime, process_runtime
 from server.settings import AuthMode, Settings
-from server.temporal.agent import AgentIdentity, running_agent
+from server.temporal.agent import AgentIdentity
 from server.temporal.dev_server import dev_server
 from server.timeline.sources import TimelineSources
 from server.workflows.definition import parse_workflow
@@ -63,7 +63,7 @@ async def run_jobs(runtime: Runtime, settings: Settings, address: str) -> list[i
     identity = AgentIdentity(
         TENANT, "bench-agent", None, settings.temporal_task_queue, settings.workspace_root
     )
-    async with runtime.running_worker(client), running_agent(client, runtime.execution, identity):
+    async with runtime.running_worker(client), runtime.running_agent(client, identity):
         jobs = [
             await runtime.jobs.dispatch(
                 tenant=TENANT, request=DispatchRequest(workflow="echo"), actor="bench"

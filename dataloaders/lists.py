@@ -80,11 +80,17 @@ class ListReader:
         )
 
     async def log_lines(
-        self, job_number: int, *, after: int | None, limit: int, streams: Sequence[LogStream]
+        self,
+        job_number: int,
+        *,
+        after: int | None,
+        limit: int,
+        streams: Sequence[LogStream],
+        step: int | None = None,
     ) -> list[LogLine]:
         return await read(
             self._session_factory,
             lambda s: rows.log_lines(
-                s, job_number=job_number, after=after, limit=limit, streams=streams
+                s, job_number=job_number, after=after, limit=limit, streams=streams, step=step
             ),
         )

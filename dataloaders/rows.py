@@ -1,10 +1,13 @@
 """Loaders for database rows. Each batch opens its own short session from the factory."""
 
+from datetime import UTC, datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from server.db.models import Agent, Job, JobEvent, JobNotification, JobStep, Workflow
-from server.reads import automations, rows
+from server.db.models import Agent, Job, JobEvent, JobNotification, JobStep, StepAttempt, Workflow
+from server.domain.queue import Standing
+from server.reads import automations, queue, rows
 from server.reads.automations import AutomationRow
 
 from .sessions import read
@@ -23,6 +26,9 @@ class RowLoaders:
         self.events: DataLoader[int, list[JobEvent]] = DataLoader(self._events)
         self.automation: DataLoader[int, AutomationRow | None] = DataLoader(self._automations)
         self.notifications: DataLoader[int, list[JobNotification]] = DataLoader(self._notifications)
+        self.attempts: DataLoader[int, list[StepAttempt]] = DataLoader(self._attempts)
+        self.queue: DataLoader[int, Standing | None] = DataLoader(self._queue)
+        self.running_jobs: DataLoader[int, int] = DataLoader(self._running_jobs)
 
     async def _workflows(self, ids: list[int]) -> list[Workflow | None]:
         found = await read(
@@ -61,3 +67,20 @@ class RowLoaders:
     async def _notifications(self, numbers: list[int]) -> list[list[JobNotification]]:
         found = await read(self._session_factory, lambda s: rows.notifications_by_job(s, numbers))
         return [found.get(key, []) for key in numbers]
+
+    async def _attempts(self, numbers: list[int]) -> list[list[StepAttempt]]:
+        found = await read(self._session_factory, lambda s: rows.attempts_by_job(s, numbers))
+        return [found.get(key, []) for key in numbers]
+
+    async def _queue(self, numbers: list[int]) -> list[Standing | None]:
+        found = await read(
+            self._session_factory,
+            lambda s: queue.queue_standings(
+                s, tenant=self._tenant, numbers=numbers, now=datetime.now(UTC)
+            ),
+        )
+        return [found.get(key) for key in numbers]
+
+    async def _running_jobs(self, agent_ids: list[int]) -> list[int]:
+        found = await read(self._session_factory, lambda s: queue.running_jobs(s, agent_ids))
+        return [found.get(key, 0) for key in agent_ids]

@@ -61,16 +61,20 @@ class Subscription:
             yield job
 
     @strawberry.subscription(
-        description="Log lines of one job: those after `after` first, then live ones."
+        description=(
+            "Log lines of one job (or, with `step`, of one of its steps): those after `after` "
+            "first, then live ones."
+        )
     )
     async def job_logs(
-        self, info: Info, id: strawberry.ID, after: int | None = None
+        self, info: Info, id: strawberry.ID, after: int | None = None, step: int | None = None
     ) -> AsyncGenerator[LogLine, None]:
         lines = streams.log_lines(
             info.context.live,
             tenant=info.context.tenant,
             number=job_number(id),
             after=after,
+            step=step,
         )
         async for row in _fresh(info, lines):
             yield LogLine.from_row(row)

@@ -6,7 +6,7 @@ service and the outbox, the agent the execution service); nothing below this mod
 """
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -26,7 +26,10 @@ from server.services.jobs import JobService
 from server.services.notifications import NotificationDispatcher, RetryPolicy
 from server.services.orchestrator import Orchestrator
 from server.services.outbox import OutboxDispatcher
+from server.services.queue import QueueService
 from server.settings import EventBusKind, Settings
+from server.temporal.agent import AgentIdentity, AgentServices, running_agent
+from server.temporal.agent_activities import AgentActivities
 from server.temporal.orchestrator import create_orchestrator
 from server.temporal.worker import running_worker
 from server.timeline.sources import TimelineSources
@@ -43,6 +46,8 @@ class Runtime:
     """The API's actions."""
     execution: ExecutionService
     """The writes made while a job runs (the worker's and the agents' activities)."""
+    queue: QueueService
+    """Hands out agents' slots to waiting jobs (the worker's and the agents' activities)."""
     outbox: OutboxDispatcher
     """Sends Temporal what it is owed after commit: workflow starts, signals, cancellations."""
     live: LiveHub
@@ -69,6 +74,7 @@ class Runtime:
             bus=bus,
             jobs=jobs,
             execution=ExecutionService(session_factory, bus),
+            queue=QueueService(session_factory, bus),
             outbox=outbox,
             live=LiveHub(
                 session_factory,
@@ -99,7 +105,9 @@ class Runtime:
         async with running_worker(
             client,
             self.execution,
+            self.queue,
             task_queue=self.settings.temporal_task_queue,
+            heartbeat_timeout_seconds=self.settings.agent_heartbeat_timeout_seconds,
             outbox=self.outbox if outbox else None,
             outbox_interval=self.settings.outbox_interval_seconds,
             outbox_tenant=outbox_tenant,
@@ -112,6 +120,12 @@ class Runtime:
                 self.settings.notify_interval_seconds, tenant=outbox_tenant
             ):
                 yield worker
+
+    def running_agent(
+        self, client: Client, identity: AgentIdentity
+    ) -> AbstractAsyncContextManager[AgentActivities]:
+        """An agent of this process: online (and taking jobs) until the block ends."""
+        return running_agent(client, AgentServices(self.execution, self.queue), identity)
 
     async def close(self) -> None:
         await self.live.close()

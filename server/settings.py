@@ -180,6 +180,12 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = Field(
         default=1.0, gt=0, description="How often the outbox dispatcher retries pending starts."
     )
+    agent_heartbeat_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a running step may go without a heartbeat from its agent before "
+        "the agent is taken as gone and the attempt fails.",
+    )
 
     # Deployment: the database pool, Temporal's security, migrations, probes and shutdown
     # (docs/deployment.md).

@@ -11,7 +11,7 @@ import pytest
 from temporalio.client import Client
 
 from server.runtime import Runtime
-from server.temporal.agent import AgentIdentity, running_agent
+from server.temporal.agent import AgentIdentity
 from tests.support.graphql import GraphQLClient
 from tests.support.mutations import dispatch
 from tests.support.temporal import Loader, status_is, wait_for
@@ -42,7 +42,6 @@ def agent_with_grace(
     temporal_client: Client, temporal_runtime: Runtime, tenant: str
 ) -> Callable[[timedelta], AbstractAsyncContextManager[object]]:
     settings = temporal_runtime.settings
-    execution = temporal_runtime.execution
 
     def agent(grace: timedelta) -> AbstractAsyncContextManager[object]:
         identity = AgentIdentity(
@@ -53,7 +52,7 @@ def agent_with_grace(
             settings.workspace_root,
             shutdown_grace=grace,
         )
-        return running_agent(temporal_client, execution, identity)
+        return temporal_runtime.running_agent(temporal_client, identity)
 
     return agent
 

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from server.app import create_app
 from server.runtime import Runtime
 from server.settings import Settings, StartupError
-from server.temporal.agent import AgentIdentity, running_agent
+from server.temporal.agent import AgentIdentity
 from server.temporal.client import connect, connect_checked
 from server.temporal.orchestrator import TemporalOrchestrator
 from server.workflows.store import load_workflow_files
@@ -51,7 +51,7 @@ async def test_a_job_dispatched_through_mutual_tls_runs_to_completion(
     identity = AgentIdentity(tenant, "tls-agent", None, settings.temporal_task_queue, tmp_path)
     async with (
         secured.running_worker(client, outbox_tenant=tenant),
-        running_agent(client, secured.execution, identity),
+        secured.running_agent(client, identity),
         serving(create_app(runtime=secured)) as http,
     ):
         gql = GraphQLClient(http)

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from server.db.models import Agent, Job, JobStep, LogLine
 from server.domain.enums import AgentStatus, JobStatus, LogStream
 from server.runtime import Runtime
-from server.services.execution import ExecutionService
+from server.services.execution import AttemptEnd, ExecutionService
 from tests.support.factories import build_world
 
 
@@ -18,8 +18,12 @@ async def test_a_job_paused_after_its_last_step_still_completes(
 ) -> None:
     world = await build_world(runtime.session_factory, tenant, [{"status": "PAUSED"}])
     number = world.jobs[0].number
+    execution = service(runtime)
 
-    await service(runtime).finish(
+    await execution.collect_outputs(
+        tenant=tenant, number=number, status=JobStatus.COMPLETED, agent_name="agent-01"
+    )
+    await execution.finish(
         tenant=tenant, number=number, status=JobStatus.COMPLETED, error=None, agent_name="agent-01"
     )
 
@@ -72,7 +76,9 @@ async def test_steps_that_report_a_cost_add_it_to_the_job(runtime: Runtime, tena
     execution = service(runtime)
 
     for index, output in enumerate([{"cost_usd": 0.25}, {"cost_usd": 0.5, "x": 1}, "text"]):
-        await execution.step_finished(tenant=tenant, number=number, index=index, output=output)
+        await execution.step_finished(
+            tenant=tenant, number=number, index=index, attempt=1, end=AttemptEnd(output=output)
+        )
 
     async with runtime.session_factory() as session:
         job = await session.get_one(Job, number)

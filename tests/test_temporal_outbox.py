@@ -11,7 +11,7 @@ from server.db.models import JobOutbox, JobSignalOutbox
 from server.net import free_port
 from server.runtime import Runtime
 from server.services.outbox import GONE_NOTE
-from server.temporal.agent import AgentIdentity, running_agent
+from server.temporal.agent import AgentIdentity
 from server.temporal.dev_server import dev_server
 from server.workflows.definition import parse_workflow
 from server.workflows.store import save_workflows
@@ -48,10 +48,9 @@ async def test_a_job_dispatched_while_temporal_is_down_runs_once_when_it_is_back
             client = await Client.connect(address)
             queue = api.settings.temporal_task_queue
             identity = AgentIdentity(tenant, "agent-1", None, queue, tmp_path)
-            execution = api.execution
             async with (
                 api.running_worker(client, outbox_tenant=tenant),
-                running_agent(client, execution, identity),
+                api.running_agent(client, identity),
             ):
                 # Then the job runs, exactly once
                 job = await wait_for(gql, number, status_is("COMPLETED", "FAILED"))

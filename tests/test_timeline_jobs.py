@@ -61,7 +61,8 @@ async def test_a_finished_job_shows_its_four_phases_and_steps(
         # when its timeline is read
         job = await wait_for_timeline(gql, number)
         timeline = job["timeline"]
-    # then it shows the workflow's end and the four phases, a step runner entry per step
+    # then it shows the workflow's end and the four phases made of their activities, a step
+    # runner entry per attempt
     assert job["status"] == "COMPLETED"
     assert timeline["available"] is True
     assert timeline["statusMismatch"] is None
@@ -70,17 +71,23 @@ async def test_a_finished_job_shows_its_four_phases_and_steps(
         f"{timeline['sizeBytes'] / 1024:.1f} KB | {timeline['shortRunId']}"
     )
     phases = {phase["name"]: phase for phase in timeline["phases"]}
-    assert [(name, phase["activityCount"]) for name, phase in phases.items()] == [
-        ("Init", 1),
-        ("Agent Setup", 1),
-        ("Execution", 2),
-        ("Teardown", 1),
+    assert [
+        (name, [entry["name"] for entry in phase["entries"]]) for name, phase in phases.items()
+    ] == [
+        ("Init", ["validate_input", "claim_agent", "record_start"]),
+        ("Agent Setup", ["check_agent", "prepare_workspace", "hand_over_definition"]),
+        ("Execution", ["runAndMonitor"] * 3),
+        ("Teardown", ["collect_outputs", "clean_workspace", "record_end"]),
     ]
+    assert [phase["activityCount"] for phase in phases.values()] == [3, 3, 3, 3]
     assert [
         (entry["status"], entry["attempt"], entry["workflow"], entry["agent"])
         for entry in phases["Execution"]["entries"]
-    ] == [("COMPLETED", 2, "retried", AGENT), ("COMPLETED", 1, "retried", AGENT)]
-    assert {entry["name"] for entry in phases["Execution"]["entries"]} == {"runAndMonitor"}
+    ] == [
+        ("FAILED", 1, "retried", AGENT),
+        ("COMPLETED", 2, "retried", AGENT),
+        ("COMPLETED", 1, "retried", AGENT),
+    ]
 
 
 async def test_a_failed_job_fails_its_workflow_and_both_agree(
@@ -100,7 +107,7 @@ async def test_a_failed_job_fails_its_workflow_and_both_agree(
     assert job["status"] == "FAILED"
     assert job["timeline"]["statusMismatch"] is None
     phases = {phase["name"]: phase for phase in job["timeline"]["phases"]}
-    assert phases["Teardown"]["activityCount"] == 1
+    assert phases["Teardown"]["activityCount"] == 3
 
 
 async def wait_for_timeline(

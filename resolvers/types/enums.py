@@ -5,6 +5,7 @@ import strawberry
 from server.domain.enums import (
     AgentStatus,
     DeliveryStatus,
+    DispatchSource,
     EffortLevel,
     JobOrder,
     JobStatus,
@@ -22,10 +23,17 @@ for _vocabulary in (
     StepStatus,
 ):
     strawberry.enum(_vocabulary)
+strawberry.enum(
+    DispatchSource,
+    description=(
+        "How a job came to be (the seed's Run Workflow / Run Job / Queue / Automation, and ours)."
+    ),
+)
 
 __all__ = [
     "AgentStatus",
     "DeliveryStatus",
+    "DispatchSource",
     "EffortLevel",
     "JobOrder",
     "JobStatus",

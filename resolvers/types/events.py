@@ -36,10 +36,21 @@ class LogLine:
     stream: LogStream
     message: str
     at: datetime
+    step: int | None = strawberry.field(
+        description="Index of the step whose process wrote the line; null for job-level lines."
+    )
+    attempt: int | None
 
     @classmethod
     def from_row(cls, row: models.LogLine) -> "LogLine":
-        return cls(sequence=row.sequence, stream=row.stream, message=row.message, at=row.at)
+        return cls(
+            sequence=row.sequence,
+            stream=row.stream,
+            message=row.message,
+            at=row.at,
+            step=row.step,
+            attempt=row.attempt,
+        )
 
 
 @strawberry.type

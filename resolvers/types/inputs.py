@@ -5,11 +5,36 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from server.domain.dispatch import DispatchRequest
+from server.domain.dispatch import DispatchRequest, trigger_input
 from server.domain.errors import InvalidArgument
 
 from .datetimes import with_offset
-from .enums import EffortLevel
+from .enums import DispatchSource, EffortLevel
+
+
+@strawberry.input
+class JobTriggerInput:
+    ticket_url: str | None = None
+    project: str | None = None
+    assignee: str | None = None
+    status: str | None = None
+    issue_key: str | None = None
+    issue_type: str | None = None
+
+    def to_input(self) -> dict[str, str]:
+        values = {name: getattr(self, name) for name in _TRIGGER_FIELDS}
+        return trigger_input(values, field_of=_TRIGGER_FIELDS)
+
+
+# Each trigger value and its field in errors.
+_TRIGGER_FIELDS = {
+    "ticket_url": "trigger/ticketUrl",
+    "project": "trigger/project",
+    "assignee": "trigger/assignee",
+    "status": "trigger/status",
+    "issue_key": "trigger/issueKey",
+    "issue_type": "trigger/issueType",
+}
 
 
 @strawberry.input
@@ -29,6 +54,13 @@ class DispatchJobInput:
     idempotency_key: str | None = strawberry.field(
         default=None, description="Repeating a dispatch with the same key returns the same job."
     )
+    source: DispatchSource | None = strawberry.field(
+        default=None, description="RUN_WORKFLOW when omitted."
+    )
+    trigger: JobTriggerInput | None = strawberry.field(
+        default=None,
+        description="Automation context, shown as the trigger_* values of the job's input.",
+    )
 
     def to_request(self) -> DispatchRequest:
         job_input: object = {} if self.input is None else self.input
@@ -44,4 +76,6 @@ class DispatchJobInput:
             input=job_input,
             scheduled_for=with_offset(self.scheduled_for, field="scheduledFor"),
             idempotency_key=self.idempotency_key,
+            source=self.source or DispatchSource.RUN_WORKFLOW,
+            trigger=self.trigger.to_input() if self.trigger is not None else {},
         )

@@ -1,4 +1,5 @@
-"""The node types of the job graph: Job, Workflow, Agent and Automation, and the job connection.
+"""The node types of the job graph: Job, its steps and their attempts, Workflow, Agent and
+Automation, and the job connection.
 
 They refer to each other at run time (a job's workflow, a workflow's jobs), so they share a
 module. Plain fields are copied from the row; relations load through the request's loaders.
@@ -24,22 +25,118 @@ from server.domain.enums import JobOrder
 from server.domain.errors import InvalidArgument
 from server.domain.filters import JobFilter as DomainJobFilter
 from server.reads.automations import AutomationRow
-from server.reads.cursors import decode_sequence_cursor, encode_sequence_cursor
 from server.reads.paging import page_request
 from server.temporal.web_ui import workflow_url
 
-from .enums import AgentStatus, EffortLevel, JobStatus, LogStream
-from .events import JobEvent, LogConnection, LogLine, LogLineEdge
+from .definition import JobDefinition
+from .enums import AgentStatus, DispatchSource, EffortLevel, JobStatus, LogStream, StepStatus
+from .events import JobEvent, LogConnection
 from .filters import JobFilter, domain_filter
+from .logs import log_connection
 from .notifications import NotificationDelivery
-from .steps import JobMetrics, JobStep, JobTrigger
+from .queue import JobQueuePosition
+from .steps import JobMetrics, JobTrigger
 from .timeline import Timeline
 
 RowT = TypeVar("RowT")
 
-LOG_CURSOR_KIND = "log"
-LOG_PAGE_SIZE = 200
-LOG_PAGE_MAX = 1000
+
+def _seconds(started_at: datetime | None, completed_at: datetime | None) -> float | None:
+    if started_at is None or completed_at is None:
+        return None
+    return (completed_at - started_at).total_seconds()
+
+
+@strawberry.type
+class StepAttempt:
+    attempt: int
+    status: StepStatus
+    started_at: datetime | None
+    completed_at: datetime | None
+    exit_code: int | None
+    error: str | None
+    agent_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    def duration_seconds(self) -> float | None:
+        return _seconds(self.started_at, self.completed_at)
+
+    @strawberry.field
+    async def agent(self, info: Info) -> "Agent | None":
+        if self.agent_id is None:
+            return None
+        row = await info.context.loaders.rows.agent.load(self.agent_id)
+        return Agent.from_row(row) if row is not None else None
+
+    @classmethod
+    def from_row(cls, row: models.StepAttempt) -> Self:
+        return cls(
+            attempt=row.attempt,
+            status=row.status,
+            started_at=row.started_at,
+            completed_at=row.completed_at,
+            exit_code=row.exit_code,
+            error=row.error,
+            agent_id=row.agent_id,
+        )
+
+
+@strawberry.type
+class JobStep:
+    index: int
+    name: str
+    status: StepStatus
+    attempt: int = strawberry.field(description="1 on the first try; retryCount = attempt - 1.")
+    started_at: datetime | None
+    completed_at: datetime | None
+    input: JSON | None
+    output: JSON | None
+    error: str | None
+    error_detail: str | None = strawberry.field(
+        description="The last lines the step wrote to STDERR before it failed."
+    )
+    job_number: strawberry.Private[int]
+
+    @strawberry.field(description="Every attempt, first to last (retries included).")
+    async def attempts(self, info: Info) -> list[StepAttempt]:
+        rows = await info.context.loaders.rows.attempts.load(self.job_number)
+        return [StepAttempt.from_row(row) for row in rows if row.step_index == self.index]
+
+    @strawberry.field
+    async def logs(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        streams: list[LogStream] | None = None,
+    ) -> LogConnection:
+        return await log_connection(
+            info, self.job_number, first=first, after=after, streams=streams, step=self.index
+        )
+
+    @strawberry.field
+    def retry_count(self) -> int:
+        return self.attempt - 1
+
+    @strawberry.field
+    def duration_seconds(self) -> float | None:
+        return _seconds(self.started_at, self.completed_at)
+
+    @classmethod
+    def from_row(cls, row: models.JobStep) -> "JobStep":
+        return cls(
+            index=row.index,
+            name=row.name,
+            status=row.status,
+            attempt=row.attempt,
+            started_at=row.started_at,
+            completed_at=row.completed_at,
+            input=JSON(row.input),
+            output=JSON(row.output),
+            error=row.error,
+            error_detail=row.error_detail,
+            job_number=row.job_number,
+        )
 
 
 @strawberry.type
@@ -56,6 +153,13 @@ class Job(relay.Node):
     )
     status: JobStatus
     effort_level: EffortLevel | None
+    effort: JSON | None = strawberry.field(
+        description=(
+            'What the effort level resolved to for this job\'s workflow, e.g. {"MODEL": "large"}.'
+        )
+    )
+    source: DispatchSource
+    definition: JobDefinition | None
     workflow: "Workflow"
     agent: "Agent | None"
     ticket_key: str | None
@@ -82,6 +186,8 @@ class Job(relay.Node):
     automation_id: strawberry.Private[int | None]
     detail: strawberry.Private[bool]
     """Asked for by itself (`job`, `node`, a subscription), not as one of a page."""
+    waiting: strawberry.Private[bool]
+    """In the queue, holding no slot yet."""
 
     @classmethod
     def build(
@@ -99,6 +205,9 @@ class Job(relay.Node):
             name=f"{workflow.slug} — {row.ticket_key or 'queued'}",
             status=row.status,
             effort_level=row.effort_level,
+            effort=JSON(row.effort) if row.effort is not None else None,
+            source=row.source,
+            definition=JobDefinition.from_stored(row.definition),
             workflow=workflow,
             agent=agent,
             ticket_key=row.ticket_key,
@@ -124,6 +233,7 @@ class Job(relay.Node):
             cost_usd=row.cost_usd,
             automation_id=row.automation_id,
             detail=detail,
+            waiting=row.queued_at is not None and row.assigned_at is None,
         )
 
     @classmethod
@@ -216,31 +326,14 @@ class Job(relay.Node):
         after: str | None = None,
         streams: list[LogStream] | None = None,
     ) -> LogConnection:
-        limit = LOG_PAGE_SIZE if first is None else first
-        if not 0 <= limit <= LOG_PAGE_MAX:
-            raise InvalidArgument(f"`first` must be between 0 and {LOG_PAGE_MAX} (got {limit})")
-        after_sequence = (
-            decode_sequence_cursor(after, LOG_CURSOR_KIND, argument="after") if after else None
-        )
-        rows = await info.context.loaders.lists.log_lines(
-            self.number, after=after_sequence, limit=limit + 1, streams=streams or ()
-        )
-        edges = [
-            LogLineEdge(
-                cursor=encode_sequence_cursor(LOG_CURSOR_KIND, row.sequence),
-                node=LogLine.from_row(row),
-            )
-            for row in rows[:limit]
-        ]
-        return LogConnection(
-            edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=len(rows) > limit,
-                has_previous_page=after_sequence is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        return await log_connection(info, self.number, first=first, after=after, streams=streams)
+
+    @strawberry.field(description="Set while the job waits for an agent.")
+    async def queue(self, info: Info) -> JobQueuePosition | None:
+        if not self.waiting:
+            return None
+        standing = await info.context.loaders.rows.queue.load(self.number)
+        return JobQueuePosition.from_standing(standing) if standing is not None else None
 
 
 @strawberry.type
@@ -469,6 +562,8 @@ class Agent(relay.Node):
     avatar_url: str | None
     status: AgentStatus
     last_seen_at: datetime | None
+    slots: int = strawberry.field(description="Jobs it runs at once.")
+    workflows: list[str] = strawberry.field(description="Workflow slugs it runs; empty means any.")
 
     @classmethod
     def from_row(cls, row: models.Agent) -> Self:
@@ -479,7 +574,13 @@ class Agent(relay.Node):
             avatar_url=row.avatar_url,
             status=row.status,
             last_seen_at=row.last_seen_at,
+            slots=row.slots,
+            workflows=list(row.workflows or ()),
         )
+
+    @strawberry.field
+    async def running_jobs(self, info: Info) -> int:
+        return await info.context.loaders.rows.running_jobs.load(self.id_)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

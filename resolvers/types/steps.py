@@ -1,50 +1,11 @@
-"""Steps, metrics and the trigger context of a job."""
-
-from datetime import datetime
+"""Metrics and the trigger context of a job."""
 
 import strawberry
-from strawberry.scalars import JSON
 
 from server.db import models
+from server.domain.dispatch import TRIGGER_NAMES, TRIGGER_PREFIX
 
 from .enums import StepStatus
-
-
-@strawberry.type
-class JobStep:
-    index: int
-    name: str
-    status: StepStatus
-    attempt: int = strawberry.field(description="1 on the first try; retryCount = attempt - 1.")
-    started_at: datetime | None
-    completed_at: datetime | None
-    input: JSON | None
-    output: JSON | None
-    error: str | None
-
-    @strawberry.field
-    def retry_count(self) -> int:
-        return self.attempt - 1
-
-    @strawberry.field
-    def duration_seconds(self) -> float | None:
-        if self.started_at is None or self.completed_at is None:
-            return None
-        return (self.completed_at - self.started_at).total_seconds()
-
-    @classmethod
-    def from_row(cls, row: models.JobStep) -> "JobStep":
-        return cls(
-            index=row.index,
-            name=row.name,
-            status=row.status,
-            attempt=row.attempt,
-            started_at=row.started_at,
-            completed_at=row.completed_at,
-            input=JSON(row.input),
-            output=JSON(row.output),
-            error=row.error,
-        )
 
 
 @strawberry.type
@@ -68,9 +29,6 @@ class JobMetrics:
         )
 
 
-TRIGGER_PREFIX = "trigger_"
-
-
 @strawberry.type
 class JobTrigger:
     """What started an automation-triggered job: the `trigger_*` variables of its input."""
@@ -88,7 +46,7 @@ class JobTrigger:
             return None
         fields = {
             name: str(job_input[TRIGGER_PREFIX + name])
-            for name in ("ticket_url", "project", "assignee", "status", "issue_key", "issue_type")
+            for name in TRIGGER_NAMES
             if job_input.get(TRIGGER_PREFIX + name) is not None
         }
         return cls(**fields) if fields else None

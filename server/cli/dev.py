@@ -20,7 +20,7 @@ from server.net import free_port
 from server.observability.logs import configure_logging
 from server.runtime import Runtime, process_runtime
 from server.settings import AuthMode, Settings
-from server.temporal.agent import AgentIdentity, running_agent
+from server.temporal.agent import AgentIdentity
 from server.temporal.client import connect_checked
 from server.temporal.dev_server import dev_server
 from server.web.serving import uvicorn_options
@@ -95,7 +95,7 @@ async def run_dev(
             base_task_queue=settings.temporal_task_queue,
             workspace_root=settings.workspace_root.resolve(),
         )
-        await stack.enter_async_context(running_agent(client, runtime.execution, identity))
+        await stack.enter_async_context(runtime.running_agent(client, identity))
         if demo:
             await stack.enter_async_context(running_demo(runtime, tenant))
         log.info(

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from server.runtime import process_runtime
-from server.temporal.agent import AgentIdentity, running_agent
+from server.temporal.agent import AgentIdentity
 from server.temporal.client import connect_when_up
 from server.web import readiness
 from server.web.probe_server import serving_probes
@@ -42,6 +42,11 @@ def worker(
 
 def agent(
     name: Annotated[str, typer.Option(help="The agent's name (unique in the tenant).")],
+    slots: Annotated[int, typer.Option(min=1, help="Jobs it runs at once.")] = 1,
+    workflow: Annotated[
+        list[str] | None,
+        typer.Option(help="A workflow slug it runs (repeat for more; none means any)."),
+    ] = None,
     hostname: Annotated[str | None, typer.Option(help="Shown in the UI.")] = None,
     tenant: Annotated[str | None, typer.Option(help="Tenant (default: default).")] = None,
 ) -> None:
@@ -54,6 +59,8 @@ def agent(
         base_task_queue=settings.temporal_task_queue,
         workspace_root=settings.workspace_root.resolve(),
         shutdown_grace=timedelta(seconds=settings.shutdown_grace_seconds),
+        slots=slots,
+        workflows=tuple(workflow or ()),
     )
 
     async def main(stop: asyncio.Event) -> None:
@@ -61,10 +68,10 @@ def agent(
             client = await connect_when_up(settings, identity=f"agent {name}")
             probes = readiness.for_runtime(runtime, temporal=True, bus=False)
             async with (
-                running_agent(client, runtime.execution, identity),
+                runtime.running_agent(client, identity),
                 serving_probes(probes, port=settings.probe_port),
             ):
-                typer.echo(f"agent {name} on task queue {identity.task_queue!r}")
+                typer.echo(f"agent {name} ({slots} slots) on task queue {identity.task_queue!r}")
                 await stop.wait()
                 probes.stopping()
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from server.domain.enums import (
     AgentStatus,
     DeliveryStatus,
+    DispatchSource,
     EffortLevel,
     JobStatus,
     LogStream,
@@ -69,6 +70,8 @@ class Workflow(Base):
     aliases: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     input_schema: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     definition: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    # The YAML text it was loaded from (None for rows not loaded from a file).
+    source: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -83,6 +86,9 @@ class Agent(Base):
     avatar_url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[AgentStatus] = mapped_column(_enum(AgentStatus), default=AgentStatus.OFFLINE)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Jobs it runs at once, and the workflow slugs it takes (empty: any).
+    slots: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    workflows: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
 
 
 class Automation(Base):
@@ -133,6 +139,8 @@ class Job(Base):
         Index("ix_jobs_tenant_agent_status", "tenant_id", "agent_id", "status"),
         # An automation's triggered count and last trigger.
         Index("ix_jobs_automation_created", "automation_id", "created_at"),
+        # The queue: waiting jobs of a tenant, oldest first.
+        Index("ix_jobs_tenant_queued", "tenant_id", "queued_at", "number"),
         UniqueConstraint("tenant_id", "idempotency_key"),
         # At most one resend of a job, whatever races: the database says no to the second.
         UniqueConstraint("resent_from_number"),
@@ -144,6 +152,20 @@ class Job(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     status: Mapped[JobStatus] = mapped_column(_enum(JobStatus))
     effort_level: Mapped[EffortLevel | None] = mapped_column(_enum(EffortLevel))
+    # What the effort level resolved to in the job's definition, e.g. {"MODEL": "large"}.
+    effort: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    source: Mapped[DispatchSource] = mapped_column(
+        _enum(DispatchSource),
+        default=DispatchSource.RUN_WORKFLOW,
+        server_default=DispatchSource.RUN_WORKFLOW.value,
+    )
+    # The workflow definition frozen at creation: {"version", "source", "steps", ...}.
+    definition: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    # The queue: set while the job waits for an agent; `assigned_at` once it holds a slot of
+    # `agent_id`. `agent_pinned`: the dispatch named the agent, so only it may run the job.
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agent_pinned: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     input: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     hint: Mapped[str | None] = mapped_column(Text)
     ticket_key: Mapped[str | None] = mapped_column(String(64))
@@ -194,6 +216,27 @@ class JobStep(Base):
     input: Mapped[Any | None] = mapped_column(JSONDocument)
     output: Mapped[Any | None] = mapped_column(JSONDocument)
     error: Mapped[str | None] = mapped_column(Text)
+    # The last STDERR lines of the failed attempt.
+    error_detail: Mapped[str | None] = mapped_column(Text)
+
+
+class StepAttempt(Base):
+    """One attempt of a step: a retry adds a row, so earlier failures stay readable."""
+
+    __tablename__ = "step_attempts"
+    __table_args__ = (UniqueConstraint("job_number", "step_index", "attempt"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_TENANT)
+    job_number: Mapped[int] = mapped_column(ForeignKey("jobs.number", ondelete="CASCADE"))
+    step_index: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer)
+    status: Mapped[StepStatus] = mapped_column(_enum(StepStatus))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class JobEvent(Base):
@@ -219,12 +262,18 @@ class LogLine(Base):
     """One line of a job's output; `sequence` is monotonic within the job."""
 
     __tablename__ = "log_lines"
-    __table_args__ = (UniqueConstraint("job_number", "sequence"),)
+    __table_args__ = (
+        UniqueConstraint("job_number", "sequence"),
+        Index("ix_log_lines_job_step_sequence", "job_number", "step", "sequence"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_TENANT)
     job_number: Mapped[int] = mapped_column(ForeignKey("jobs.number", ondelete="CASCADE"))
     sequence: Mapped[int] = mapped_column(Integer)
+    # The step (index) and attempt whose process wrote it; None for job-level lines.
+    step: Mapped[int | None] = mapped_column(Integer)
+    attempt: Mapped[int | None] = mapped_column(Integer)
     stream: Mapped[LogStream] = mapped_column(_enum(LogStream))
     message: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -341,6 +390,7 @@ __all__ = [
     "JobStep",
     "LogLine",
     "PersistedOperation",
+    "StepAttempt",
     "Workflow",
     "pipeline_id",
 ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .dispatch import DispatchRequest
-from .enums import EffortLevel
+from .enums import DispatchSource, EffortLevel
 
 JIRA = "jira"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -84,6 +84,7 @@ class AutomationDefinition:
             input={name: value for name, value in variables.items() if value is not None},
             idempotency_key=idempotency_key,
             automation_id=automation_id,
+            source=DispatchSource.AUTOMATION,
         )
 
     def _generic_trigger(self, payload: dict[str, Any]) -> dict[str, str | None]:

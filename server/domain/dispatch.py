@@ -5,9 +5,31 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .enums import EffortLevel
+from .enums import DispatchSource, EffortLevel
+from .errors import InvalidArgument
 
 TICKET_KEY = re.compile(r"\b([A-Z][A-Z0-9]+-\d+)\b")
+# Trigger values are kept in the job's input as `trigger_<name>`.
+TRIGGER_PREFIX = "trigger_"
+TRIGGER_NAMES = ("ticket_url", "project", "assignee", "status", "issue_key", "issue_type")
+MAX_TRIGGER_VALUE = 2000
+
+
+def trigger_input(trigger: dict[str, str | None], *, field_of: dict[str, str]) -> dict[str, str]:
+    """The `trigger_*` input keys of an automation's context; a value over 2 000 characters is
+    refused (`field_of` names each value's field for the error)."""
+    values: dict[str, str] = {}
+    for name in TRIGGER_NAMES:
+        value = trigger.get(name)
+        if value is None:
+            continue
+        if len(value) > MAX_TRIGGER_VALUE:
+            raise InvalidArgument(
+                f"trigger values are at most {MAX_TRIGGER_VALUE} characters (got {len(value)})",
+                field=field_of.get(name, name),
+            )
+        values[TRIGGER_PREFIX + name] = value
+    return values
 
 
 @dataclass(frozen=True)
@@ -23,6 +45,14 @@ class DispatchRequest:
     idempotency_key: str | None = None
     automation_id: int | None = None
     """The automation rule that dispatched the job, if one did."""
+    source: DispatchSource = DispatchSource.RUN_WORKFLOW
+    trigger: dict[str, str] = field(default_factory=dict)
+    """`trigger_*` keys added to the input (see `trigger_input`)."""
+
+    @property
+    def job_input(self) -> dict[str, Any]:
+        """The job's input: the dispatch's, with the trigger's `trigger_*` keys."""
+        return {**self.input, **self.trigger}
 
     @property
     def resolved_ticket_key(self) -> str | None:

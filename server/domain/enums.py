@@ -28,6 +28,19 @@ class EffortLevel(StrEnum):
     MEDIUM = "MEDIUM"
 
 
+class DispatchSource(StrEnum):
+    """How a job came to be."""
+
+    RUN_WORKFLOW = "RUN_WORKFLOW"
+    RUN_JOB = "RUN_JOB"
+    QUEUE = "QUEUE"
+    AUTOMATION = "AUTOMATION"
+    SCHEDULE = "SCHEDULE"
+    RESEND = "RESEND"
+    RERUN = "RERUN"
+    FOLLOW_UP = "FOLLOW_UP"
+
+
 class LogStream(StrEnum):
     STDOUT = "STDOUT"
     STDERR = "STDERR"

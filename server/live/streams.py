@@ -75,15 +75,23 @@ async def job_updates(hub: LiveHub, *, tenant: str, number: int) -> AsyncIterato
 
 
 async def log_lines(
-    hub: LiveHub, *, tenant: str, number: int, after: int | None
+    hub: LiveHub, *, tenant: str, number: int, after: int | None, step: int | None = None
 ) -> AsyncIterator[LogLine]:
-    """The job's log lines after `after` (all of them without it), then each new one."""
+    """The job's log lines (or one step's) after `after` (all of them without it), then each
+    new one."""
     async with hub.log_signal(tenant, number) as signal:
         await _existing_job(hub, tenant, number)
         last = after
         while True:
             page = await hub.read(
-                partial(rows.log_lines, job_number=number, after=last, limit=LOG_PAGE, streams=())
+                partial(
+                    rows.log_lines,
+                    job_number=number,
+                    after=last,
+                    limit=LOG_PAGE,
+                    streams=(),
+                    step=step,
+                )
             )
             for line in page:
                 last = line.sequence

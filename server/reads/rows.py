@@ -6,7 +6,16 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import Agent, Job, JobEvent, JobNotification, JobStep, LogLine, Workflow
+from server.db.models import (
+    Agent,
+    Job,
+    JobEvent,
+    JobNotification,
+    JobStep,
+    LogLine,
+    StepAttempt,
+    Workflow,
+)
 from server.domain.enums import LogStream
 from server.domain.errors import NotFound
 
@@ -78,6 +87,20 @@ async def events_by_job(session: AsyncSession, numbers: Sequence[int]) -> dict[i
     return grouped
 
 
+async def attempts_by_job(
+    session: AsyncSession, numbers: Sequence[int]
+) -> dict[int, list[StepAttempt]]:
+    rows = await session.scalars(
+        select(StepAttempt)
+        .where(StepAttempt.job_number.in_(numbers))
+        .order_by(StepAttempt.step_index, StepAttempt.attempt)
+    )
+    grouped: dict[int, list[StepAttempt]] = defaultdict(list)
+    for row in rows:
+        grouped[row.job_number].append(row)
+    return grouped
+
+
 async def log_lines(
     session: AsyncSession,
     *,
@@ -85,9 +108,13 @@ async def log_lines(
     after: int | None,
     limit: int,
     streams: Sequence[LogStream],
+    step: int | None = None,
 ) -> list[LogLine]:
-    """Up to `limit` lines of one job after a sequence number, oldest first."""
+    """Up to `limit` lines of one job (or of one of its steps) after a sequence number, oldest
+    first."""
     statement = select(LogLine).where(LogLine.job_number == job_number)
+    if step is not None:
+        statement = statement.where(LogLine.step == step)
     if after is not None:
         statement = statement.where(LogLine.sequence > after)
     if streams:

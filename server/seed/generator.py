@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from server.db.models import pipeline_id
-from server.domain.enums import AgentStatus, EffortLevel, JobStatus
+from server.domain.enums import AgentStatus, DispatchSource, EffortLevel, JobStatus
 
 from . import catalog, stories, trail
 from .catalog import AgentSpec, WorkflowSpec
@@ -217,6 +217,7 @@ class DemoData:
         row = self._job_row(number, status, position, request, agent, life)
         if resend is not None:
             row["resent_from_number"] = resend.number
+            row["source"] = DispatchSource.RESEND
         if status in _RESENDABLE and random_() < 0.2:
             row["resent_as_number"] = self._reserve_resend(position, number, request, life)
         batch.jobs.append(row)
@@ -275,6 +276,7 @@ class DemoData:
             "agent_id": self._agent_ids[agent] if started else None,
             "status": status,
             "effort_level": request.effort,
+            "source": _source(request),
             "input": request.input,
             "hint": request.hint,
             "ticket_key": ticket.key if ticket else None,
@@ -295,3 +297,11 @@ class DemoData:
             "slack_channel": one_of(random_, catalog.SLACK_CHANNELS) if slack else None,
             "slack_thread_ts": f"{int(created)}.{int(random_() * 1e6):06d}" if slack else None,
         }
+
+
+def _source(request: Request) -> DispatchSource:
+    """How the UI would have started it: the tracker's automation, the queue (no ticket yet)
+    or Run Workflow."""
+    if request.automated:
+        return DispatchSource.AUTOMATION
+    return DispatchSource.QUEUE if request.ticket is None else DispatchSource.RUN_WORKFLOW

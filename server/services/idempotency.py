@@ -16,15 +16,18 @@ def check_same_request(
     the dispatch that made `job` (`agent_id` is the agent the request names, if any)."""
     asked: dict[str, tuple[Any, Any]] = {
         "workflow": (workflow_id, job.workflow_id),
-        "input": (request.input, job.input),
+        "input": (request.job_input, job.input),
         "hint": (request.hint, job.hint),
         "ticketUrl": (request.ticket_url, job.ticket_url),
         "ticketKey": (request.resolved_ticket_key, job.ticket_key),
-        "effortLevel": (request.effort_level, job.effort_level),
         "scheduledFor": (_scheduled(request.scheduled_for, job), job.scheduled_for),
+        "source": (request.source, job.source),
     }
     if agent_id is not None:
         asked["agent"] = (agent_id, job.agent_id)
+    if request.effort_level is not None:
+        # Without a level the workflow's default applied: any stored level matches.
+        asked["effortLevel"] = (request.effort_level, job.effort_level)
     differing = [name for name, (wanted, stored) in asked.items() if wanted != stored]
     if differing:
         raise InvalidArgument(

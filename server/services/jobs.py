@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Agent, Job, JobStep, Workflow
 from server.domain.dispatch import DispatchRequest
-from server.domain.enums import AgentStatus, JobStatus, StepStatus
+from server.domain.enums import DispatchSource, JobStatus, StepStatus
 from server.domain.errors import (
     AlreadyResent,
     DomainError,
@@ -34,6 +34,7 @@ from server.reads.rows import agent_named
 
 from . import state_machine
 from .idempotency import check_same_request
+from .job_definition import add_steps, freeze, resolve_effort
 from .orchestrator import JobSignal
 from .outbox import CANCEL, GONE_NOTE, OutboxDispatcher, outbox_entry, owe_message
 from .unit_of_work import UnitOfWork, run_retrying
@@ -63,10 +64,13 @@ class JobService:
             workflow = await _workflow(work.session, tenant, request.workflow)
             validate_input(request.input, workflow.input_schema)
             agent = await _agent(work.session, tenant, request.agent)
-            job = _new_job(tenant, request, workflow, agent)
+            definition = freeze(workflow)
+            level, effort = resolve_effort(definition, request.effort_level, workflow=workflow.slug)
+            job = _new_job(tenant, request, workflow, agent, definition)
+            job.effort_level, job.effort = level, effort
             work.session.add(job)
             await state_machine.record_created(work, job, actor=actor, message="dispatched")
-            _add_steps(work.session, job, workflow)
+            add_steps(work.session, job, definition)
             work.session.add(outbox_entry(job))
             return job
 
@@ -278,26 +282,29 @@ async def _workflow(session: AsyncSession, tenant: str, name: str) -> Workflow:
 
 
 async def _agent(session: AsyncSession, tenant: str, name: str | None) -> Agent | None:
-    """The named agent, or without a name the first one online (or none)."""
-    if name is not None:
-        return await agent_named(session, tenant=tenant, name=name)
-    statement = (
-        select(Agent)
-        .where(Agent.tenant_id == tenant, Agent.status == AgentStatus.ONLINE)
-        .order_by(Agent.name)
-    )
-    return await session.scalar(statement.limit(1))
+    """The agent the dispatch names (it exists once it has started at least once)."""
+    if name is None:
+        return None
+    return await agent_named(session, tenant=tenant, name=name)
 
 
-def _new_job(tenant: str, request: DispatchRequest, workflow: Workflow, agent: Agent | None) -> Job:
+def _new_job(
+    tenant: str,
+    request: DispatchRequest,
+    workflow: Workflow,
+    agent: Agent | None,
+    definition: dict[str, Any],
+) -> Job:
     scheduled = request.scheduled_for is not None and request.scheduled_for > datetime.now(UTC)
     return Job(
         tenant_id=tenant,
         workflow_id=workflow.id,
         agent_id=agent.id if agent is not None else None,
+        agent_pinned=agent is not None,
         status=JobStatus.SCHEDULED if scheduled else JobStatus.PENDING,
-        effort_level=request.effort_level,
-        input=request.input,
+        source=request.source,
+        definition=definition,
+        input=request.job_input,
         hint=request.hint,
         ticket_key=request.resolved_ticket_key,
         ticket_url=request.ticket_url,
@@ -309,22 +316,18 @@ def _new_job(tenant: str, request: DispatchRequest, workflow: Workflow, agent: A
     )
 
 
-def _add_steps(session: AsyncSession, job: Job, workflow: Workflow) -> None:
-    steps = (workflow.definition or {}).get("steps", [])
-    for index, step in enumerate(steps):
-        session.add(
-            JobStep(tenant_id=job.tenant_id, job_number=job.number, index=index, name=step["name"])
-        )
-    job.step_count = len(steps)
-
-
 def _copy_for_resend(original: Job) -> Job:
+    """The same job again, with the definition the original ran (not today's)."""
     return Job(
         tenant_id=original.tenant_id,
         workflow_id=original.workflow_id,
-        agent_id=original.agent_id,
+        agent_id=original.agent_id if original.agent_pinned else None,
+        agent_pinned=original.agent_pinned,
         status=JobStatus.PENDING,
+        source=DispatchSource.RESEND,
+        definition=original.definition,
         effort_level=original.effort_level,
+        effort=original.effort,
         input=original.input,
         hint=original.hint,
         ticket_key=original.ticket_key,

@@ -1,8 +1,10 @@
-"""Activities that run on an agent: Agent Setup, `runAndMonitor` for each step, Teardown."""
+"""Activities that run on an agent: Agent Setup (check the agent, prepare the workspace, hand
+over the definition), `runAndMonitor` for each attempt of a step, and Teardown's clean-up."""
 
 import asyncio
+import json
 import shutil
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,20 +13,22 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from server.domain.enums import LogStream
-from server.services.execution import ExecutionService
+from server.services.execution import AttemptEnd, ExecutionService
 
-from .activity_errors import domain_errors_are_final, record_end
-from .contracts import HANDED_BACK, STEP_ACTIVITY, AgentClaim, Outcome, StepRun
+from .activity_errors import domain_errors_are_final
+from .contracts import HANDED_BACK, STEP_ACTIVITY, AgentClaim, Handover, Outcome, StepRun
 from .log_sink import LogSink
 from .step_process import read_output, run_command, step_environment
 
 HEARTBEAT_SECONDS = 1.0
 STEP_FAILED = "StepFailed"
 HANDED_BACK_REASON = (
-    "the agent stopped before the step finished: handed back, it runs again when the agent is back"
+    "the agent stopped before the step finished: handed back, it runs again on the next agent"
 )
 # The worker enforces a step's timeout by its own clock, a little before the server's.
 TIMEOUT_TOLERANCE = 0.9
+DEFINITION_FILE = "definition.json"
+CANCELLED = "cancelled: process killed"
 
 
 class AgentActivities:
@@ -35,13 +39,18 @@ class AgentActivities:
         self._agent_name = agent_name
         self._workspace_root = workspace_root
 
-    @activity.defn(name="setup_agent")
-    async def setup_agent(self, claim: AgentClaim) -> str:
-        """Agent Setup: claim this agent for the job and prepare an empty workspace."""
+    @activity.defn(name="check_agent")
+    async def check_agent(self, claim: AgentClaim) -> str:
+        """Agent Setup: this agent holds the job's slot, and is BUSY with it."""
         with domain_errors_are_final():
-            await self._execution.claim_agent(
+            await self._execution.check_agent(
                 tenant=claim.tenant, number=claim.job_number, agent_name=self._agent_name
             )
+        return self._agent_name
+
+    @activity.defn(name="prepare_workspace")
+    async def prepare_workspace(self, claim: AgentClaim) -> str:
+        """Agent Setup: an empty workspace for the job."""
         workspace = self._workspace_root / claim.tenant / f"job-{claim.job_number}"
         shutil.rmtree(workspace, ignore_errors=True)
         (workspace / ".jobmonitor").mkdir(parents=True)
@@ -52,80 +61,109 @@ class AgentActivities:
         )
         return str(workspace)
 
+    @activity.defn(name="hand_over_definition")
+    async def hand_over_definition(self, handover: Handover) -> str:
+        """Agent Setup: the job's frozen definition, in `.jobmonitor/definition.json` of the
+        workspace; returns its version."""
+        with domain_errors_are_final():
+            definition = await self._execution.definition(
+                tenant=handover.tenant, number=handover.job_number
+            )
+        target = Path(handover.workspace) / ".jobmonitor" / DEFINITION_FILE
+        target.write_text(json.dumps(definition, indent=2), encoding="utf-8")
+        return str(definition.get("version", ""))
+
     @activity.defn(name=STEP_ACTIVITY)
     async def run_and_monitor(self, step: StepRun) -> None:
-        """Execution: run one step's command, stream its lines, heartbeat, honour cancellation."""
-        attempt = activity.info().attempt
+        """Execution: run one attempt of a step's command, stream its lines, heartbeat, honour
+        cancellation."""
         with domain_errors_are_final():
             await self._execution.step_started(
                 tenant=step.tenant,
                 number=step.job_number,
                 index=step.step_index,
-                attempt=attempt,
+                attempt=step.attempt,
+                agent_name=self._agent_name,
                 step_input={"command": step.command},
             )
-        async with LogSink(self._execution, tenant=step.tenant, number=step.job_number) as log:
-            log.write(LogStream.SYSTEM, f"step {step.step_name} (attempt {attempt}) started")
-            error = await self._run(step, log)
-            log.write(LogStream.SYSTEM, f"step {step.step_name} {error or 'completed'}")
-        if error is not None:
+        sink = LogSink(
+            self._execution,
+            tenant=step.tenant,
+            number=step.job_number,
+            step=step.step_index,
+            attempt=step.attempt,
+        )
+        async with sink as log:
+            log.note(LogStream.SYSTEM, f"step {step.step_name} (attempt {step.attempt}) started")
+            end = await self._run(step, log)
+            log.note(LogStream.SYSTEM, f"step {step.step_name} {end.error or 'completed'}")
+        await self._record(step, end)
+        if end.error is not None:
             # A failing command is the job's business, not the agent's: no traceback in its log.
             raise ApplicationError(
-                error, type=STEP_FAILED, category=ApplicationErrorCategory.BENIGN
+                end.error, type=STEP_FAILED, category=ApplicationErrorCategory.BENIGN
             )
 
-    @activity.defn(name="teardown")
-    async def teardown(self, outcome: Outcome) -> None:
-        """Teardown: record the end and release the agent, then clean the workspace."""
-        await record_end(self._execution, outcome, agent=self._agent_name)
+    @activity.defn(name="clean_workspace")
+    async def clean_workspace(self, outcome: Outcome) -> None:
+        """Teardown: the workspace removed."""
         if outcome.workspace:
             shutil.rmtree(outcome.workspace, ignore_errors=True)
 
-    async def _run(self, step: StepRun, log: LogSink) -> str | None:
-        """The step's error (None when it succeeded), recorded on the step."""
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.check_agent,
+            self.prepare_workspace,
+            self.hand_over_definition,
+            self.run_and_monitor,
+            self.clean_workspace,
+        ]
+
+    async def _run(self, step: StepRun, log: LogSink) -> AttemptEnd:
+        """How the attempt ended (the lines are in the log)."""
         workspace = Path(step.workspace)
         output_file = workspace / ".jobmonitor" / f"step-{step.step_index}-output.json"
         output_file.unlink(missing_ok=True)
-        error: str | None = None
-        output = None
-        if step.command is not None:
-            env = step_environment(
-                job_number=step.job_number,
-                job_input=step.input,
-                workspace=workspace,
-                output_file=output_file,
+        if step.command is None:
+            return AttemptEnd()
+        env = step_environment(
+            job_number=step.job_number,
+            job_input=step.input,
+            context=step.context,
+            workspace=workspace,
+            output_file=output_file,
+        )
+        try:
+            code = await _heartbeating(
+                run_command(step.command, cwd=workspace, env=env, on_line=log.write)
             )
-            try:
-                code = await _heartbeating(
-                    run_command(step.command, cwd=workspace, env=env, on_line=log.write)
-                )
-            except asyncio.CancelledError:
-                if activity.is_worker_shutdown():
-                    log.write(LogStream.SYSTEM, f"step {step.step_name}: {HANDED_BACK_REASON}")
-                    raise ApplicationError(
-                        HANDED_BACK_REASON, type=HANDED_BACK, non_retryable=True
-                    ) from None
-                await self._record(step, None, _cancel_reason())
-                log.write(LogStream.SYSTEM, f"step {step.step_name}: {_cancel_reason()}")
-                raise
-            error = f"exited with code {code}" if code else None
-            if error is None:
-                try:
-                    output = read_output(output_file)
-                except ValueError as invalid:
-                    error = str(invalid)
-        await self._record(step, output, error)
-        return error
+        except asyncio.CancelledError:
+            if activity.is_worker_shutdown():
+                log.note(LogStream.SYSTEM, f"step {step.step_name}: {HANDED_BACK_REASON}")
+                raise ApplicationError(
+                    HANDED_BACK_REASON, type=HANDED_BACK, non_retryable=True
+                ) from None
+            reason = _cancel_reason()
+            await self._record(step, AttemptEnd(error=reason, cancelled=reason == CANCELLED))
+            log.note(LogStream.SYSTEM, f"step {step.step_name}: {reason}")
+            raise
+        if code:
+            return AttemptEnd(
+                error=f"exited with code {code}", exit_code=code, error_detail=log.error_detail
+            )
+        try:
+            return AttemptEnd(output=read_output(output_file), exit_code=code)
+        except ValueError as invalid:
+            return AttemptEnd(error=str(invalid), exit_code=code)
 
-    async def _record(self, step: StepRun, output: object, error: str | None) -> None:
+    async def _record(self, step: StepRun, end: AttemptEnd) -> None:
         await asyncio.shield(
             self._execution.step_finished(
                 tenant=step.tenant,
                 number=step.job_number,
                 index=step.step_index,
-                output=output,
-                error=error,
-                attempt=activity.info().attempt,
+                attempt=step.attempt,
+                end=end,
             )
         )
 
@@ -156,4 +194,4 @@ def _cancel_reason() -> str:
     near_limit = limit is not None and elapsed >= limit * TIMEOUT_TOLERANCE
     if (details is not None and details.timed_out) or near_limit:
         return "timed out: process killed"
-    return "cancelled: process killed"
+    return CANCELLED

@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JOB_WORKFLOW = "JobWorkflow"
-# The activity that runs one step on an agent; the timeline lists one entry per step under it.
+# The activity that runs one step on an agent; the timeline lists one entry per attempt.
 STEP_ACTIVITY = "runAndMonitor"
 # The failure type a job workflow ends with when its job failed.
 JOB_FAILED = "JobFailed"
 # The failure type of a step whose agent stopped (graceful shutdown) before it finished: the
 # workflow runs the step again, without counting it as a failed attempt.
 HANDED_BACK = "StepHandedBack"
+# The signal that wakes a waiting job: it got a slot of an agent.
+ASSIGNED_SIGNAL = "assigned"
 
 
 @dataclass(frozen=True)
@@ -36,17 +38,46 @@ class StepPlan:
 
 
 @dataclass(frozen=True)
+class JobContext:
+    """What the dispatch said about the job, handed to each step's process."""
+
+    source: str
+    effort_level: str | None = None
+    effort: dict[str, str] = field(default_factory=dict)
+    hint: str | None = None
+    ticket_url: str | None = None
+    ticket_key: str | None = None
+
+
+@dataclass(frozen=True)
 class JobPlan:
-    """What Init decided: `finished` when the job already ended (cancelled before it began)."""
+    """What Init read: `finished` when the job already ended (cancelled before it began)."""
 
     tenant: str
     job_number: int
     workflow_slug: str
-    agent_name: str | None
-    agent_task_queue: str | None
     input: dict[str, Any] = field(default_factory=dict)
     steps: list[StepPlan] = field(default_factory=list)
     finished: bool = False
+    context: JobContext = field(default_factory=lambda: JobContext("RUN_WORKFLOW"))
+    queue_timeout_seconds: float | None = None
+    heartbeat_timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The agent a job got a slot of, and the task queue it listens on."""
+
+    agent_name: str
+    task_queue: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Init's claim: the job's agent, or None while it waits (with why, once it gave up)."""
+
+    assignment: Assignment | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +85,15 @@ class AgentClaim:
     tenant: str
     job_number: int
     agent_name: str
+
+
+@dataclass(frozen=True)
+class Handover:
+    """The definition handed to the agent, written into the job's workspace."""
+
+    tenant: str
+    job_number: int
+    workspace: str
 
 
 @dataclass(frozen=True)
@@ -65,6 +105,21 @@ class StepRun:
     command: str | None
     workspace: str
     input: dict[str, Any] = field(default_factory=dict)
+    context: JobContext = field(default_factory=lambda: JobContext("RUN_WORKFLOW"))
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class AgentLost:
+    """An agent stopped answering: during attempt `attempt` of step `step_index`, or (both
+    None) before the job's first step on it."""
+
+    tenant: str
+    job_number: int
+    agent_name: str
+    reason: str
+    step_index: int | None = None
+    attempt: int | None = None
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,26 @@ from typing import Any
 
 from server.domain.enums import LogStream
 
+from .contracts import JobContext
+from .dispatch_context import dispatch_context_variables
+
 KILL_GRACE_SECONDS = 2.0
+CHUNK_BYTES = 1 << 16
+MAX_LINE_BYTES = 4_000
 LineHandler = Callable[[LogStream, str], None]
 
 
 def step_environment(
-    *, job_number: int, job_input: Mapping[str, Any], workspace: Path, output_file: Path
+    *,
+    job_number: int,
+    job_input: Mapping[str, Any],
+    context: JobContext,
+    workspace: Path,
+    output_file: Path,
 ) -> dict[str, str]:
     """JOB_NUMBER, JOB_INPUT (JSON), JOB_INPUT_<KEY> per top-level key, JOB_WORKSPACE and
-    JOB_OUTPUT (where the step may write JSON that becomes its output)."""
+    JOB_OUTPUT (where the step may write JSON that becomes its output), and the dispatch
+    context (`dispatch_context_variables`)."""
     env = dict(os.environ)
     env["JOB_NUMBER"] = str(job_number)
     env["JOB_INPUT"] = json.dumps(job_input)
@@ -26,6 +37,7 @@ def step_environment(
         env[f"JOB_INPUT_{key.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     env["JOB_WORKSPACE"] = str(workspace)
     env["JOB_OUTPUT"] = str(output_file)
+    env.update(dispatch_context_variables(context, job_input))
     return env
 
 
@@ -72,8 +84,30 @@ def read_output(output_file: Path) -> Any:
 
 
 async def _pump(stream: asyncio.StreamReader, kind: LogStream, on_line: LineHandler) -> None:
-    async for raw in stream:
-        on_line(kind, raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+    """Pass each line on as it comes, in chunks: a line longer than MAX_LINE_BYTES is cut
+    (and says so), so a command printing without newlines cannot fill the agent's memory."""
+    line = bytearray()
+    cut = False
+    while chunk := await stream.read(CHUNK_BYTES):
+        *ended, rest = chunk.split(b"\n")
+        for part in ended:
+            line, cut = _extend(line, cut, part)
+            on_line(kind, _decode(line, cut))
+            line, cut = bytearray(), False
+        line, cut = _extend(line, cut, rest)
+    if line or cut:
+        on_line(kind, _decode(line, cut))
+
+
+def _extend(line: bytearray, cut: bool, part: bytes) -> tuple[bytearray, bool]:
+    room = MAX_LINE_BYTES - len(line)
+    line += part[:room]
+    return line, cut or len(part) > room
+
+
+def _decode(line: bytearray, cut: bool) -> str:
+    text = line.decode("utf-8", errors="replace").rstrip("\r")
+    return f"{text} [line cut at {MAX_LINE_BYTES} bytes]" if cut else text
 
 
 async def _kill_group(process: asyncio.subprocess.Process) -> None:

@@ -10,25 +10,33 @@ from temporalio.worker import Worker
 
 from server.services.execution import ExecutionService
 from server.services.outbox import OutboxDispatcher
+from server.services.queue import QueueService
 
 from .control_activities import ControlActivities
 from .job_workflow import JobWorkflow
+from .waker import JobWaker
 
 
 def control_worker(
-    client: Client, execution: ExecutionService, *, task_queue: str, shutdown_grace: timedelta
+    client: Client,
+    execution: ExecutionService,
+    queue: QueueService,
+    *,
+    task_queue: str,
+    heartbeat_timeout_seconds: float,
+    shutdown_grace: timedelta,
 ) -> Worker:
-    activities = ControlActivities(execution, task_queue=task_queue)
+    activities = ControlActivities(
+        execution,
+        queue,
+        JobWaker(client, base_task_queue=task_queue),
+        heartbeat_timeout_seconds=heartbeat_timeout_seconds,
+    )
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[JobWorkflow],
-        activities=[
-            activities.init_job,
-            activities.open_gate,
-            activities.close_gate,
-            activities.teardown,
-        ],
+        activities=activities.all(),
         # On stop, polling ends at once and running activities get the grace to finish.
         graceful_shutdown_timeout=shutdown_grace,
     )
@@ -38,8 +46,10 @@ def control_worker(
 async def running_worker(
     client: Client,
     execution: ExecutionService,
+    queue: QueueService,
     *,
     task_queue: str,
+    heartbeat_timeout_seconds: float,
     outbox: OutboxDispatcher | None,
     outbox_interval: float,
     outbox_tenant: str | None = None,
@@ -47,12 +57,15 @@ async def running_worker(
 ) -> AsyncIterator[Worker]:
     """The worker polling, and the outbox (of one tenant, or all) delivered every
     `outbox_interval` seconds, until the block ends."""
-    async with (
-        control_worker(
-            client, execution, task_queue=task_queue, shutdown_grace=shutdown_grace
-        ) as worker,
-        _delivering(outbox, outbox_interval, outbox_tenant),
-    ):
+    worker = control_worker(
+        client,
+        execution,
+        queue,
+        task_queue=task_queue,
+        heartbeat_timeout_seconds=heartbeat_timeout_seconds,
+        shutdown_grace=shutdown_grace,
+    )
+    async with worker, _delivering(outbox, outbox_interval, outbox_tenant):
         yield worker
 
 

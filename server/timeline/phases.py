@@ -9,7 +9,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflow.v1 import PendingActivityInfo
 
 from .activities import ActivityRecord, ActivityState, activity_records, with_pending
-from .plan import PHASES, job_plan, phase_of
+from .plan import PHASES, job_agent, job_plan, phase_of
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def build_phases(
     """
     plan = job_plan(events)
     workflow = plan.workflow_slug or None if plan is not None else None
-    agent = plan.agent_name if plan is not None else None
+    agent = job_agent(events)
     records = with_pending(activity_records(events), pending)
     entries: dict[str, list[Entry]] = {name: [] for name in PHASES}
     for record in records:
@@ -69,7 +69,7 @@ def _entry(
     return Entry(
         name=record.activity_type,
         state=record.state,
-        attempt=record.attempt,
+        attempt=_step_attempt(record.activity_id) or record.attempt,
         started_at=record.scheduled_at,
         completed_at=record.closed_at,
         duration_ms=_millis(record.scheduled_at, record.closed_at or now),
@@ -86,6 +86,12 @@ def _phase(name: str, entries: list[Entry], *, now: datetime) -> Phase:
     ends = [entry.completed_at for entry in entries]
     completed = None if None in ends else max(end for end in ends if end is not None)
     return Phase(name, started, completed, _millis(started, completed or now), tuple(entries))
+
+
+def _step_attempt(activity_id: str) -> int | None:
+    """The job workflow runs each attempt of a step as its own activity, `step-I-attempt-N`."""
+    _, marker, attempt = activity_id.rpartition("-attempt-")
+    return int(attempt) if marker and attempt.isdigit() else None
 
 
 def _millis(start: datetime, end: datetime) -> int:

@@ -1,7 +1,9 @@
-"""Results recorded in a history: Init's (the job's workflow and agent, as Init decided them)
-and the workflow's own (the job's end)."""
+"""The phases of a job and the activities that make them; results recorded in a history:
+Init's plan (the job's workflow), the agent Agent Setup checked, and the workflow's own result
+(the job's end)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import ActivityTaskCompletedEventAttributes, HistoryEvent
@@ -9,35 +11,45 @@ from temporalio.converter import DataConverter
 
 from server.temporal.contracts import JobPlan
 
-# The four phases of a job and the activities of the job workflow that mark them: the names
-# `server.temporal` registers its activities under; any other activity (the step runs,
-# approval gates) belongs to Execution.
+# The four phases of a job and the activities of the job workflow that make them: the names
+# `server.temporal` registers its activities under; any other activity (the step attempts,
+# approval gates, an agent reported lost) belongs to Execution.
 INIT = "Init"
 AGENT_SETUP = "Agent Setup"
 EXECUTION = "Execution"
 TEARDOWN = "Teardown"
 PHASES = (INIT, AGENT_SETUP, EXECUTION, TEARDOWN)
 
-INIT_ACTIVITY = "init_job"
-PHASE_OF_ACTIVITY = {INIT_ACTIVITY: INIT, "setup_agent": AGENT_SETUP, "teardown": TEARDOWN}
+# Init's first activity returns the job's plan; Agent Setup's first, the agent's name.
+INIT_ACTIVITY = "validate_input"
+AGENT_ACTIVITY = "check_agent"
+PHASE_OF_ACTIVITY = {
+    INIT_ACTIVITY: INIT,
+    "claim_agent": INIT,
+    "leave_queue": INIT,
+    "record_start": INIT,
+    AGENT_ACTIVITY: AGENT_SETUP,
+    "prepare_workspace": AGENT_SETUP,
+    "hand_over_definition": AGENT_SETUP,
+    "collect_outputs": TEARDOWN,
+    "clean_workspace": TEARDOWN,
+    "record_end": TEARDOWN,
+}
+T = TypeVar("T")
 
 
 def phase_of(activity_type: str) -> str:
     return PHASE_OF_ACTIVITY.get(activity_type, EXECUTION)
 
 
-def job_plan(events: Iterable[HistoryEvent]) -> JobPlan | None:
+def job_plan(events: Sequence[HistoryEvent]) -> JobPlan | None:
     """Init's result, or None when Init has not completed (or returned something else)."""
-    init_events: set[int] = set()
-    for event in events:
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            if event.activity_task_scheduled_event_attributes.activity_type.name == INIT_ACTIVITY:
-                init_events.add(event.event_id)
-        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            completed = event.activity_task_completed_event_attributes
-            if completed.scheduled_event_id in init_events:
-                return _decode(completed)
-    return None
+    return _last_result(events, INIT_ACTIVITY, JobPlan)
+
+
+def job_agent(events: Sequence[HistoryEvent]) -> str | None:
+    """The agent the job last ran on: the name its last completed agent check returned."""
+    return _last_result(events, AGENT_ACTIVITY, str)
 
 
 def completion_result(events: Iterable[HistoryEvent]) -> str | None:
@@ -53,12 +65,26 @@ def completion_result(events: Iterable[HistoryEvent]) -> str | None:
     return None
 
 
-def _decode(completed: ActivityTaskCompletedEventAttributes) -> JobPlan | None:
+def _last_result(events: Iterable[HistoryEvent], activity: str, kind: type[T]) -> T | None:
+    scheduled: set[int] = set()
+    found: T | None = None
+    for event in events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            if event.activity_task_scheduled_event_attributes.activity_type.name == activity:
+                scheduled.add(event.event_id)
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            completed = event.activity_task_completed_event_attributes
+            if completed.scheduled_event_id in scheduled:
+                found = _decode(completed, kind) or found
+    return found
+
+
+def _decode(completed: ActivityTaskCompletedEventAttributes, kind: type[T]) -> T | None:
     try:
         decoded = DataConverter.default.payload_converter.from_payloads(
-            list(completed.result.payloads), [JobPlan]
+            list(completed.result.payloads), [kind]
         )
     except TypeError:
         return None
-    plan = decoded[0] if decoded else None
-    return plan if isinstance(plan, JobPlan) else None
+    value = decoded[0] if decoded else None
+    return value if isinstance(value, kind) else None

@@ -11,13 +11,26 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from server.domain.definition import EFFORT_LEVELS, EffortDefinition
 from server.domain.enums import JobStatus
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# Effort value names become JOB_EFFORT_<NAME> variables.
+EFFORT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 DEFAULT_BACKOFF_SECONDS = 5.0
 _STEP_KEYS = {"name", "run", "retries", "timeout_seconds", "backoff_seconds", "approval"}
-_WORKFLOW_KEYS = {"slug", "display_name", "aliases", "input_schema", "steps", "notify"}
+_WORKFLOW_KEYS = {
+    "slug",
+    "display_name",
+    "aliases",
+    "input_schema",
+    "effort",
+    "queue_timeout_seconds",
+    "steps",
+    "notify",
+}
 _NOTIFY_KEYS = {"target", "on"}
+_EFFORT_KEYS = {"default", "levels"}
 # Words that read better in capitals than in Title Case in a display name.
 _ACRONYMS = {"se", "ci", "cd", "qa", "pr", "api", "db", "ui", "sre"}
 
@@ -52,13 +65,18 @@ class WorkflowDefinition:
     input_schema: dict[str, Any] | None = None
     steps: tuple[StepDefinition, ...] = field(default=())
     notify: tuple[NotifyRule, ...] = ()
+    effort: EffortDefinition | None = None
+    queue_timeout_seconds: float | None = None
+    source: str | None = None
+    """The YAML text, when read from a file."""
 
     def stored_definition(self) -> dict[str, Any]:
-        """What goes into `workflows.definition` (the steps and the notifications; the rest has
-        its own columns)."""
+        """What goes into `workflows.definition` (the rest has columns of its own)."""
         return {
             "steps": [asdict(step) for step in self.steps],
             "notify": [{"target": rule.target, "on": list(rule.on)} for rule in self.notify],
+            "effort": asdict(self.effort) if self.effort is not None else None,
+            "queue_timeout_seconds": self.queue_timeout_seconds,
         }
 
 
@@ -68,7 +86,7 @@ def default_display_name(slug: str) -> str:
     return " ".join(word.upper() if word in _ACRONYMS else word.capitalize() for word in words)
 
 
-def parse_workflow(document: Any) -> WorkflowDefinition:
+def parse_workflow(document: Any, *, source: str | None = None) -> WorkflowDefinition:
     if not isinstance(document, dict):
         raise DefinitionError("the document must be a mapping with slug and steps")
     _no_unknown_keys(document, _WORKFLOW_KEYS, "")
@@ -85,6 +103,9 @@ def parse_workflow(document: Any) -> WorkflowDefinition:
         input_schema=_input_schema(document.get("input_schema")),
         steps=_steps(document.get("steps")),
         notify=_notify(document.get("notify")),
+        effort=_effort(document.get("effort")),
+        queue_timeout_seconds=_optional_number(document, "queue_timeout_seconds", ""),
+        source=source,
     )
 
 
@@ -123,6 +144,47 @@ def _aliases(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(alias, str) for alias in value):
         raise DefinitionError("aliases: must be a list of strings")
     return tuple(value)
+
+
+def _effort(value: Any) -> EffortDefinition | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise DefinitionError("effort: must be a mapping with levels (and a default)")
+    _no_unknown_keys(value, _EFFORT_KEYS, "effort.")
+    levels = value.get("levels")
+    known = ", ".join(EFFORT_LEVELS)
+    if not isinstance(levels, dict) or not levels:
+        raise DefinitionError(f"effort.levels: must map levels ({known}) to values")
+    parsed: dict[str, dict[str, str]] = {}
+    for level, values in levels.items():
+        where = f"effort.levels.{level}"
+        if level not in EFFORT_LEVELS:
+            raise DefinitionError(f"{where}: not a level ({known})")
+        if not isinstance(values, dict):
+            raise DefinitionError(f"{where}: must map names to values")
+        parsed[level] = {
+            _effort_name(name, where): _scalar(item, f"{where}.{name}")
+            for name, item in values.items()
+        }
+    default = value.get("default")
+    if default is not None and default not in parsed:
+        raise DefinitionError(f"effort.default: {default!r} is not one of {sorted(parsed)}")
+    return EffortDefinition(default=default, levels=parsed)
+
+
+def _effort_name(name: Any, where: str) -> str:
+    if not isinstance(name, str) or not EFFORT_NAME.match(name):
+        raise DefinitionError(f"{where}.{name}: names are letters, digits and '_'")
+    return name.upper()
+
+
+def _scalar(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise DefinitionError(f"{where}: must be a string or a number")
 
 
 def _input_schema(value: Any) -> dict[str, Any] | None:
@@ -172,8 +234,12 @@ def _step(item: Any, where: str) -> StepDefinition:
 def _number(item: dict[str, Any], key: str, where: str, *, default: float) -> float:
     value = item.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise DefinitionError(f"{where}.{key}: must be a number >= 0")
+        raise DefinitionError(f"{_place(where, key)}: must be a number >= 0")
     return float(value)
+
+
+def _place(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
 
 
 def _count(item: dict[str, Any], key: str, where: str) -> int:
@@ -188,7 +254,7 @@ def _optional_number(item: dict[str, Any], key: str, where: str) -> float | None
         return None
     value = _number(item, key, where, default=0.0)
     if value == 0:
-        raise DefinitionError(f"{where}.{key}: must be more than 0")
+        raise DefinitionError(f"{_place(where, key)}: must be more than 0")
     return value
 
 

@@ -28,7 +28,8 @@ def workflow_files(paths: Iterable[Path]) -> list[Path]:
 
 def read_workflow(path: Path) -> WorkflowDefinition:
     try:
-        return parse_workflow(yaml.safe_load(path.read_text(encoding="utf-8")))
+        text = path.read_text(encoding="utf-8")
+        return parse_workflow(yaml.safe_load(text), source=text)
     except yaml.YAMLError as error:
         raise WorkflowFileError(f"{path}: not valid YAML: {error}") from None
     except DefinitionError as error:

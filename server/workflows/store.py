@@ -33,6 +33,7 @@ async def save_workflows(
             row.aliases = list(definition.aliases)
             row.input_schema = definition.input_schema
             row.definition = definition.stored_definition()
+            row.source = definition.source
             session.add(row)
             saved.append(row)
     return saved

@@ -12,7 +12,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from server.app import create_app
 from server.runtime import Runtime
-from server.temporal.agent import AgentIdentity, running_agent
+from server.temporal.agent import AgentIdentity
 from server.temporal.dev_server import dev_server
 from server.temporal.orchestrator import TemporalOrchestrator
 from server.workflows.definition import parse_workflow
@@ -55,6 +55,8 @@ def with_temporal(runtime: Runtime, address: str, workspaces: Path) -> Runtime:
             "temporal_task_queue": f"jobs-{uuid.uuid4().hex[:8]}",
             "workspace_root": workspaces,
             "outbox_interval_seconds": 0.2,
+            # An agent killed mid-step is noticed this fast (tests/test_temporal_queue.py).
+            "agent_heartbeat_timeout_seconds": 4.0,
         }
     )
     return runtime.with_orchestrator(TemporalOrchestrator(settings), settings)
@@ -86,8 +88,7 @@ async def agent(
         base_task_queue=settings.temporal_task_queue,
         workspace_root=settings.workspace_root,
     )
-    execution = temporal_runtime.execution
-    async with running_agent(temporal_client, execution, identity):
+    async with temporal_runtime.running_agent(temporal_client, identity):
         yield identity
 
 
@@ -101,7 +102,7 @@ async def tgql(temporal_runtime: Runtime) -> AsyncIterator[GraphQLClient]:
 @pytest.fixture
 def load_workflow(temporal_runtime: Runtime, tenant: str) -> Loader:
     async def load(text: str) -> None:
-        definition = parse_workflow(yaml.safe_load(text))
+        definition = parse_workflow(yaml.safe_load(text), source=text)
         await save_workflows(
             temporal_runtime.session_factory, tenant=tenant, definitions=[definition]
         )

@@ -1,8 +1,9 @@
-"""A workflow shaped like the job workflow (Init, Agent Setup, one `runAndMonitor` per step,
-Teardown, under the same activity names and contracts) whose steps do what a test scripts:
-`ok`, `flaky` (fails its first attempt), `fail` (fails every attempt) or `block` (heartbeats
-until the test releases it). Cancelled, it tears down and ends CANCELED, as the job workflow
-does. It makes real histories without an agent or a database."""
+"""A workflow shaped like the job workflow (one activity each of Init, Agent Setup and
+Teardown, one `runAndMonitor` per step, under the same activity names and contracts) whose
+steps do what a test scripts: `ok`, `flaky` (fails its first attempt), `fail` (fails every
+attempt) or `block` (heartbeats until the test releases it). Cancelled, it tears down and
+ends CANCELED, as the job workflow does. It makes real histories without an agent or a
+database."""
 
 import asyncio
 from datetime import timedelta
@@ -35,10 +36,10 @@ class TimelineProbe:
     @workflow.run
     async def run(self, job: JobRef) -> str:
         plan: JobPlan = await workflow.execute_activity(
-            "init_job", job, result_type=JobPlan, start_to_close_timeout=TIMEOUT
+            "validate_input", job, result_type=JobPlan, start_to_close_timeout=TIMEOUT
         )
         await workflow.execute_activity(
-            "setup_agent",
+            "check_agent",
             AgentClaim(job.tenant, job.job_number, AGENT),
             result_type=str,
             start_to_close_timeout=TIMEOUT,
@@ -65,9 +66,8 @@ class TimelineProbe:
         return status
 
     async def _teardown(self, job: JobRef, status: str) -> None:
-        await workflow.execute_activity(
-            "teardown", Outcome(job.tenant, job.job_number, status), start_to_close_timeout=TIMEOUT
-        )
+        outcome = Outcome(job.tenant, job.job_number, status)
+        await workflow.execute_activity("record_end", outcome, start_to_close_timeout=TIMEOUT)
 
 
 class ProbeActivities:
@@ -77,17 +77,17 @@ class ProbeActivities:
         self.scripts: dict[int, list[str]] = {}
         self.released: set[int] = set()
 
-    @activity.defn(name="init_job")
-    async def init_job(self, job: JobRef) -> JobPlan:
+    @activity.defn(name="validate_input")
+    async def validate_input(self, job: JobRef) -> JobPlan:
         steps = [
             StepPlan(index, f"step-{index}", command, 1, None, 0.0, False)
             for index, command in enumerate(self.scripts.get(job.job_number, []))
         ]
-        return JobPlan(job.tenant, job.job_number, WORKFLOW_SLUG, AGENT, None, steps=steps)
+        return JobPlan(job.tenant, job.job_number, WORKFLOW_SLUG, steps=steps)
 
-    @activity.defn(name="setup_agent")
-    async def setup_agent(self, claim: AgentClaim) -> str:
-        return "/tmp"
+    @activity.defn(name="check_agent")
+    async def check_agent(self, claim: AgentClaim) -> str:
+        return AGENT
 
     @activity.defn(name=STEP_ACTIVITY)
     async def run_and_monitor(self, step: StepRun) -> None:
@@ -98,9 +98,9 @@ class ProbeActivities:
                 activity.heartbeat()
                 await asyncio.sleep(0.05)
 
-    @activity.defn(name="teardown")
-    async def teardown(self, outcome: Outcome) -> None:
+    @activity.defn(name="record_end")
+    async def record_end(self, outcome: Outcome) -> None:
         return None
 
     def all(self) -> list[object]:
-        return [self.init_job, self.setup_agent, self.run_and_monitor, self.teardown]
+        return [self.validate_input, self.check_agent, self.run_and_monitor, self.record_end]
