@@ -144,7 +144,7 @@ async def run(backend: str, database_url: str, *, jobs: int) -> Result:
             workspace_root=workspaces,
             _env_file=None,  # type: ignore[call-arg]
         )
-        async with process_runtime(settings) as runtime:
+        async with process_runtime(settings, migrate_schema=True) as runtime:
             await save_workflows(runtime.session_factory, tenant=TENANT, definitions=[NO_OP])
             client = await Client.connect(address)
             async with runtime.running_worker(client), _agents(client, runtime, workspaces):
