@@ -18,6 +18,8 @@ from resolvers.types.events import LogLine
 from resolvers.types.filters import JobFilter, domain_filter
 from resolvers.types.jobs import Job, jobs_from_rows
 from resolvers.types.status_event import JobStatusEvent
+from resolvers.types.timeline import Timeline
+from server.domain.errors import OrchestratorUnavailable
 from server.live import streams
 from server.live.streams import Sharing
 
@@ -28,6 +30,7 @@ SHARING = {
     "jobUpdated": Sharing.LIVE,
     "jobCounts": Sharing.LATEST,
     "jobLogs": Sharing.NEVER,
+    "jobTimeline": Sharing.LATEST,
 }
 
 
@@ -78,6 +81,21 @@ class Subscription:
         )
         async for row in _fresh(info, lines):
             yield LogLine.from_row(row)
+
+    @strawberry.subscription(
+        description="The job's timeline now, then each time the job changes (its activities "
+        "start, retry and end): one lookup of Temporal per change, shared by every subscriber "
+        "of the job."
+    )
+    async def job_timeline(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Timeline, None]:
+        context = info.context
+        if context.timeline is None:
+            raise OrchestratorUnavailable("Temporal is not configured for this server")
+        views = context.timeline.watches.views(
+            context.live, tenant=context.tenant, number=job_number(id)
+        )
+        async for view in _fresh(info, views):
+            yield Timeline.of_view(view)
 
     @strawberry.subscription(description="Live tab counts.")
     async def job_counts(

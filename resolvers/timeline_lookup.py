@@ -3,14 +3,30 @@ nothing to show when it cannot. Every read the loaders make is bounded by the lo
 so a timeline answers in about that time whatever Temporal does, and the rest of the job (and
 of the page) never waits longer for it."""
 
+from dataclasses import dataclass
+from typing import Protocol
+
 from dataloaders.timeline import TimelineLoaders
 from server.timeline.gateway import HistoryGone, TemporalUnreachable
 from server.timeline.phases import Phase
+from server.timeline.reasons import NO_HISTORY, NOT_CONFIGURED, UNREACHABLE
 from server.timeline.runs import RunSummary
 
-NOT_CONFIGURED = "Temporal is not configured for this server"
-UNREACHABLE = "Temporal unreachable"
-NO_HISTORY = "no workflow history"
+
+class PhaseSource(Protocol):
+    async def phases(self, run: RunSummary) -> list[Phase] | str:
+        """The phases of `run`, or why there are none to show."""
+        ...
+
+
+@dataclass(frozen=True)
+class KnownPhases:
+    """Phases already read (by a live timeline's lookup)."""
+
+    found: list[Phase]
+
+    async def phases(self, run: RunSummary) -> list[Phase] | str:
+        return self.found
 
 
 class TimelineLookup:

@@ -5,11 +5,12 @@ from typing import Self
 
 import strawberry
 
-from resolvers.timeline_lookup import TimelineLookup
+from resolvers.timeline_lookup import KnownPhases, PhaseSource, TimelineLookup
 from server.domain.enums import JobStatus
 from server.timeline import phases as built
 from server.timeline.mismatch import status_mismatch
 from server.timeline.runs import RunSummary
+from server.timeline.watches import TimelineView
 
 
 @strawberry.type
@@ -97,7 +98,7 @@ class Timeline:
     status_mismatch: str | None = strawberry.field(
         description="Set when the job's status and the orchestrator's disagree."
     )
-    lookup: strawberry.Private[TimelineLookup]
+    source: strawberry.Private[PhaseSource]
     run: strawberry.Private[RunSummary | None]
 
     @classmethod
@@ -112,6 +113,30 @@ class Timeline:
         """The job's timeline; a `detail` (one job asked for by itself) counts an open run's
         history, a page does not (that would cost a call per running job)."""
         run = await lookup.summary()
+        if detail and isinstance(run, RunSummary):
+            run = await lookup.counted(run)
+        return cls.of_run(run, lookup, job_status=job_status, job_completed_at=job_completed_at)
+
+    @classmethod
+    def of_view(cls, view: TimelineView) -> Self:
+        """The timeline a live lookup found."""
+        return cls.of_run(
+            view.run,
+            KnownPhases(view.phases),
+            job_status=view.job.status,
+            job_completed_at=view.job.completed_at,
+        )
+
+    @classmethod
+    def of_run(
+        cls,
+        run: RunSummary | str,
+        source: PhaseSource,
+        *,
+        job_status: JobStatus,
+        job_completed_at: datetime | None,
+    ) -> Self:
+        """The timeline of `run` (or of none, and why) with its phases from `source`."""
         if isinstance(run, str):
             return cls(
                 available=False,
@@ -122,11 +147,9 @@ class Timeline:
                 short_run_id=None,
                 headline=None,
                 status_mismatch=None,
-                lookup=lookup,
+                source=source,
                 run=None,
             )
-        if detail:
-            run = await lookup.counted(run)
         return cls(
             available=True,
             unavailable_reason=None,
@@ -138,7 +161,7 @@ class Timeline:
             status_mismatch=status_mismatch(
                 job_status, job_completed_at, run, now=datetime.now(UTC)
             ),
-            lookup=lookup,
+            source=source,
             run=run,
         )
 
@@ -146,5 +169,5 @@ class Timeline:
     async def phases(self) -> list[TimelinePhase]:
         if self.run is None:
             return []
-        phases = await self.lookup.phases(self.run)
+        phases = await self.source.phases(self.run)
         return [] if isinstance(phases, str) else [TimelinePhase.build(p) for p in phases]

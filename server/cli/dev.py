@@ -1,7 +1,8 @@
 """`jobmonitor dev`: the whole system in one process tree, for one machine.
 
-SQLite, a Temporal dev server (unless JOBMONITOR_TEMPORAL_ADDRESS names one), the control-plane
-worker, one local agent, the example workflows and the API with GraphiQL. Ctrl-C stops it all.
+SQLite, a Temporal dev server with its web UI (unless JOBMONITOR_TEMPORAL_ADDRESS names one),
+the control-plane worker, one local agent, the example workflows and the API with GraphiQL.
+Ctrl-C stops it all.
 """
 
 import asyncio
@@ -16,13 +17,12 @@ import uvicorn
 
 from server.app import create_app
 from server.auth.exposure import unsafe_exposure
-from server.net import free_port
 from server.observability.logs import configure_logging
 from server.runtime import Runtime, process_runtime
 from server.settings import AuthMode, Settings
 from server.temporal.agent import AgentIdentity
 from server.temporal.client import connect_checked
-from server.temporal.dev_server import dev_server
+from server.temporal.dev_server import LOOPBACK, dev_server, preferred_port
 from server.web.serving import uvicorn_options
 from server.workflows.store import load_workflow_files
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "workflows"
 TEMPORAL_DB = Path("jobmonitor-temporal.db")
 DEFAULT_TEMPORAL_PORT = 7233
+DEFAULT_TEMPORAL_UI_PORT = 8233
 LOCAL_AGENT = "local-agent"
 
 
@@ -43,6 +44,12 @@ def dev(
     workflows: Annotated[
         list[Path] | None, typer.Option(help="Workflow files or folders (default: the examples).")
     ] = None,
+    temporal_port: Annotated[
+        int, typer.Option(help="Port of the Temporal dev server (another one if it is taken).")
+    ] = DEFAULT_TEMPORAL_PORT,
+    temporal_ui_port: Annotated[
+        int, typer.Option(help="Port of Temporal's web UI (another one if it is taken).")
+    ] = DEFAULT_TEMPORAL_UI_PORT,
 ) -> None:
     """Everything on one machine: database, Temporal, worker, an agent, the API. Ctrl-C stops."""
     settings = dev_settings()
@@ -54,7 +61,13 @@ def dev(
 
     async def main(stop: asyncio.Event) -> None:
         await run_dev(
-            settings, host=host, port=port, demo=demo, workflows=workflows or [EXAMPLES], stop=stop
+            settings,
+            host=host,
+            port=port,
+            temporal_ports=(temporal_port, temporal_ui_port),
+            demo=demo,
+            workflows=workflows or [EXAMPLES],
+            stop=stop,
         )
 
     run_until_stopped(main, grace_seconds=settings.shutdown_grace_seconds)
@@ -74,15 +87,14 @@ async def run_dev(
     *,
     host: str,
     port: int,
+    temporal_ports: tuple[int, int],
     demo: bool,
     workflows: list[Path],
     stop: asyncio.Event,
 ) -> None:
     async with AsyncExitStack() as stack:
-        address = settings.temporal_address or await stack.enter_async_context(
-            dev_server(port=_temporal_port(), db_file=TEMPORAL_DB)
-        )
-        settings = settings.model_copy(update={"temporal_address": address})
+        if settings.temporal_address is None:
+            settings = await _with_dev_temporal(stack, settings, *temporal_ports)
         runtime = await stack.enter_async_context(process_runtime(settings, migrate_schema=True))
         tenant = settings.default_tenant
         loaded = await load_workflow_files(runtime.session_factory, tenant=tenant, paths=workflows)
@@ -98,14 +110,27 @@ async def run_dev(
         await stack.enter_async_context(runtime.running_agent(client, identity))
         if demo:
             await stack.enter_async_context(running_demo(runtime, tenant))
-        log.info(
-            "Temporal at %s; %d workflows loaded; GraphiQL at http://%s:%d/graphql",
-            address,
-            len(loaded),
-            host,
-            port,
-        )
+        log.info("Temporal at %s; %d workflows loaded", settings.temporal_address, len(loaded))
+        log.info("GraphiQL at http://%s:%d/graphql", host, port)
+        if settings.temporal_ui_url is not None:
+            log.info("Temporal UI at %s", settings.temporal_ui_url)
         await _serve_api(runtime, host=host, port=port, stop=stop)
+
+
+async def _with_dev_temporal(
+    stack: AsyncExitStack, settings: Settings, port: int, ui_port: int
+) -> Settings:
+    """Start a Temporal dev server with its web UI, both on loopback, for as long as `stack`;
+    the settings that point at them. The ports asked for when they are free (by default
+    Temporal's usual ones, so that its CLI finds the server and its UI is where its docs say),
+    others otherwise."""
+    ui_port = preferred_port(ui_port)
+    address = await stack.enter_async_context(
+        dev_server(port=preferred_port(port), db_file=TEMPORAL_DB, ui_port=ui_port)
+    )
+    return settings.model_copy(
+        update={"temporal_address": address, "temporal_ui_url": f"http://{LOOPBACK}:{ui_port}"}
+    )
 
 
 async def _serve_api(runtime: Runtime, *, host: str, port: int, stop: asyncio.Event) -> None:
@@ -120,13 +145,3 @@ async def _serve_api(runtime: Runtime, *, host: str, port: int, stop: asyncio.Ev
     server.should_exit = True
     stopping.cancel()
     await serving
-
-
-def _temporal_port() -> int:
-    """Temporal's usual port when it is free, so the `temporal` CLI finds the server."""
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", DEFAULT_TEMPORAL_PORT))
-        except OSError:
-            return free_port()
-    return DEFAULT_TEMPORAL_PORT

@@ -5,6 +5,7 @@ must not wait on a Temporal that is down or slow."""
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
@@ -105,6 +106,23 @@ class TemporalGateway:
         )
         return completion_result(response.history.events)
 
+    async def wait_closed(self, run: RunSummary, *, within: float) -> None:
+        """Return once the run has closed, or after `within` seconds, or when Temporal does
+        not answer: one long poll for its close event."""
+        request = GetWorkflowExecutionHistoryRequest(
+            namespace=self._namespace,
+            execution=_execution(run),
+            wait_new_event=True,
+            history_event_filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+        )
+        with suppress(TemporalUnreachable, HistoryGone):
+            await self._answer(
+                lambda service: service.get_workflow_execution_history(
+                    request, timeout=timedelta(seconds=within)
+                ),
+                within=within,
+            )
+
     async def _list_chunk(self, workflow_ids: Sequence[str]) -> list[RunSummary]:
         quoted = ", ".join(_quote(workflow_id) for workflow_id in workflow_ids)
         request = ListWorkflowExecutionsRequest(
@@ -170,14 +188,17 @@ class TemporalGateway:
             finally:
                 TEMPORAL_CALL_SECONDS.labels(name, outcome).observe(time.perf_counter() - started)
 
-    async def _answer(self, call: Callable[[WorkflowService], Awaitable[T]]) -> T:
+    async def _answer(
+        self, call: Callable[[WorkflowService], Awaitable[T]], *, within: float | None = None
+    ) -> T:
         client = await self.client()
+        timeout = self._timeout if within is None else within
         try:
             # The RPC carries the deadline to the server; this one also bounds connecting.
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(timeout):
                 return await call(client.workflow_service)
         except TimeoutError:
-            raise TemporalUnreachable(f"no answer within {self._timeout} s") from None
+            raise TemporalUnreachable(f"no answer within {timeout} s") from None
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 raise HistoryGone(error.message) from None

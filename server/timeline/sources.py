@@ -10,9 +10,13 @@ from .describes import DescribeSource
 from .gateway import TemporalGateway
 from .histories import HistorySource
 from .summaries import SummarySource
+from .watches import TimelineWatches
 
 # Visibility calls allowed back to back before the budget's rate applies.
 VISIBILITY_BURST = 2
+# How long a live timeline waits for a run to close after its job has ended: Teardown has
+# recorded the end and returns at once; a run still open after this is shown as it is.
+CLOSE_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class TimelineSources:
     summaries: SummarySource
     describes: DescribeSource
     histories: HistorySource
+    watches: TimelineWatches
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "TimelineSources | None":
@@ -37,6 +42,14 @@ class TimelineSources:
             open_ttl=settings.timeline_open_ttl,
             max_entries=settings.timeline_history_cache_size,
         )
+        histories = HistorySource(
+            gateway,
+            describes,
+            concurrency=settings.temporal_history_concurrency,
+            timeout=settings.temporal_lookup_timeout,
+            open_ttl=settings.timeline_open_ttl,
+            max_entries=settings.timeline_history_cache_size,
+        )
         return cls(
             gateway=gateway,
             summaries=SummarySource(
@@ -47,12 +60,6 @@ class TimelineSources:
                 max_entries=settings.timeline_cache_size,
             ),
             describes=describes,
-            histories=HistorySource(
-                gateway,
-                describes,
-                concurrency=settings.temporal_history_concurrency,
-                timeout=settings.temporal_lookup_timeout,
-                open_ttl=settings.timeline_open_ttl,
-                max_entries=settings.timeline_history_cache_size,
-            ),
+            histories=histories,
+            watches=TimelineWatches(gateway, histories, close_wait=CLOSE_WAIT_SECONDS),
         )
