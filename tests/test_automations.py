@@ -31,7 +31,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "automations"
 JOB = """
 query Job($number: Int!) {
   job(number: $number) {
-    hint ticketKey ticketUrl
+    source hint ticketKey ticketUrl
     workflow { slug }
     trigger { ticketUrl project assignee status issueKey issueType }
     automation { name source workflow { slug } triggeredCount }
@@ -99,6 +99,7 @@ async def test_a_signed_jira_delivery_dispatches_one_job_with_its_trigger(
     assert response.status_code == 202, response.text
     [number] = response.json()["jobs"]
     job = (await graphql(hooks, JOB, number=number))["job"]
+    assert job["source"] == "AUTOMATION"
     assert job["hint"] == "Jira webhook: jira:issue_updated"
     assert job["ticketKey"] == "OPS-4711"
     assert job["ticketUrl"] == "https://example.atlassian.net/browse/OPS-4711"
