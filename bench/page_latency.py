@@ -9,13 +9,14 @@ GraphQL time goes (SQL, execution, serialisation) measured in-process and profil
 import argparse
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import orjson
 import uvloop
 
-from dataloaders import ListReader, Loaders, RowLoaders
+from dataloaders import ListReader, RowLoaders
 from resolvers.context import Context
 from resolvers.schema import build_schema
 from server.domain.enums import JobOrder
@@ -115,7 +116,9 @@ def _prefetched_context(runtime: Runtime, data: PageData) -> Context:
     row_loaders = RowLoaders(runtime.session_factory, tenant=TENANT)
     row_loaders.workflow.prime_many(dict(data.workflows))
     row_loaders.agent.prime_many(dict(data.agents))
-    context.loaders = Loaders(rows=row_loaders, lists=PrefetchedLists(runtime, data))
+    context.loaders = replace(
+        context.loaders, rows=row_loaders, lists=PrefetchedLists(runtime, data)
+    )
     return context
 
 

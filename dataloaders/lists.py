@@ -4,10 +4,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.db.models import Agent, LogLine, Workflow
+from server.db.models import Agent, LogLine, Schedule, Workflow
 from server.domain.enums import JobOrder, JobStatus, LogStream
 from server.domain.filters import JobFilter
-from server.reads import automations, fleet, jobs, rows
+from server.reads import automations, fleet, jobs, rows, schedules
 from server.reads.automations import AutomationRow
 from server.reads.paging import PageRequest
 
@@ -93,4 +93,20 @@ class ListReader:
             lambda s: rows.log_lines(
                 s, job_number=job_number, after=after, limit=limit, streams=streams, step=step
             ),
+        )
+
+    async def schedules(
+        self, *, workflows: Sequence[str], after_id: int | None, limit: int
+    ) -> list[Schedule]:
+        return await read(
+            self._session_factory,
+            lambda s: schedules.list_schedules(
+                s, tenant=self._tenant, workflows=workflows, after_id=after_id, limit=limit
+            ),
+        )
+
+    async def schedule_total(self, *, workflows: Sequence[str]) -> int:
+        return await read(
+            self._session_factory,
+            lambda s: schedules.count_schedules(s, tenant=self._tenant, workflows=workflows),
         )

@@ -5,9 +5,18 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from server.db.models import Agent, Job, JobEvent, JobNotification, JobStep, StepAttempt, Workflow
+from server.db.models import (
+    Agent,
+    Job,
+    JobEvent,
+    JobNotification,
+    JobStep,
+    Schedule,
+    StepAttempt,
+    Workflow,
+)
 from server.domain.queue import Standing
-from server.reads import automations, queue, rows
+from server.reads import automations, queue, rows, schedules
 from server.reads.automations import AutomationRow
 
 from .sessions import read
@@ -29,6 +38,10 @@ class RowLoaders:
         self.attempts: DataLoader[int, list[StepAttempt]] = DataLoader(self._attempts)
         self.queue: DataLoader[int, Standing | None] = DataLoader(self._queue)
         self.running_jobs: DataLoader[int, int] = DataLoader(self._running_jobs)
+        self.reruns: DataLoader[int, list[Job]] = DataLoader(self._reruns)
+        self.follow_ups: DataLoader[int, list[Job]] = DataLoader(self._follow_ups)
+        self.schedule: DataLoader[int, Schedule | None] = DataLoader(self._schedules)
+        self.schedule_jobs: DataLoader[tuple[int, int], list[Job]] = DataLoader(self._schedule_jobs)
 
     async def _workflows(self, ids: list[int]) -> list[Workflow | None]:
         found = await read(
@@ -84,3 +97,39 @@ class RowLoaders:
     async def _running_jobs(self, agent_ids: list[int]) -> list[int]:
         found = await read(self._session_factory, lambda s: queue.running_jobs(s, agent_ids))
         return [found.get(key, 0) for key in agent_ids]
+
+    async def _reruns(self, numbers: list[int]) -> list[list[Job]]:
+        found = await read(
+            self._session_factory,
+            lambda s: rows.reruns_of(s, tenant=self._tenant, numbers=numbers),
+        )
+        return [found.get(key, []) for key in numbers]
+
+    async def _follow_ups(self, numbers: list[int]) -> list[list[Job]]:
+        found = await read(
+            self._session_factory,
+            lambda s: rows.follow_ups_of(s, tenant=self._tenant, numbers=numbers),
+        )
+        return [found.get(key, []) for key in numbers]
+
+    async def _schedules(self, ids: list[int]) -> list[Schedule | None]:
+        found = await read(
+            self._session_factory,
+            lambda s: schedules.schedules_by_id(s, tenant=self._tenant, ids=ids),
+        )
+        return [found.get(key) for key in ids]
+
+    async def _schedule_jobs(self, keys: list[tuple[int, int]]) -> list[list[Job]]:
+        """Keys are (schedule id, how many): the newest jobs of each, one query per size."""
+        found: dict[tuple[int, int], list[Job]] = {}
+        for limit in {limit for _id, limit in keys}:
+            ids = [schedule_id for schedule_id, wanted in keys if wanted == limit]
+            jobs = await self._recent_jobs(ids, limit)
+            found.update({(schedule_id, limit): jobs.get(schedule_id, []) for schedule_id in ids})
+        return [found[key] for key in keys]
+
+    async def _recent_jobs(self, ids: list[int], limit: int) -> dict[int, list[Job]]:
+        return await read(
+            self._session_factory,
+            lambda s: schedules.recent_jobs(s, tenant=self._tenant, schedule_ids=ids, limit=limit),
+        )

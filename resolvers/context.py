@@ -12,6 +12,7 @@ from server.auth import Principal
 from server.live.hub import LiveHub
 from server.operations import OperationStore
 from server.services.jobs import JobService
+from server.services.schedules import ScheduleService
 from server.settings import Settings
 from server.timeline.sources import TimelineSources
 
@@ -22,6 +23,8 @@ class Context(BaseContext):
     settings: Settings
     jobs: JobService
     """Every action (mutation) goes through it."""
+    schedules: ScheduleService
+    """Schedule actions, and what Temporal says of a schedule's next runs."""
     live: LiveHub
     """What the subscriptions stream from."""
     read_session_factory: async_sessionmaker[AsyncSession]
@@ -48,7 +51,10 @@ class Context(BaseContext):
         """Loaders live for one request; a subscription renews them for each event, so its
         fields read the rows afresh."""
         self.loaders = Loaders.for_request(
-            self.read_session_factory, tenant=self.tenant, timeline=self.timeline
+            self.read_session_factory,
+            tenant=self.tenant,
+            next_run_times=self.schedules.next_run_times,
+            timeline=self.timeline,
         )
 
 

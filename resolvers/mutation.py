@@ -3,12 +3,14 @@
 from collections.abc import Awaitable, Callable
 
 import strawberry
+from strawberry.scalars import JSON
 
 from resolvers.context import Info
 from resolvers.ids import job_number
 from resolvers.permissions import RequireRole
+from resolvers.types.enums import EffortLevel
 from resolvers.types.filters import JobFilter
-from resolvers.types.inputs import DispatchJobInput
+from resolvers.types.inputs import DispatchJobInput, json_object
 from resolvers.types.jobs import jobs_from_rows
 from resolvers.types.payloads import BulkJobPayload, JobPayload, UserError
 from server.auth import Role
@@ -16,7 +18,7 @@ from server.db import models
 from server.domain.errors import DomainError, NotFound
 
 
-async def _job_payload(info: Info, action: Callable[[], Awaitable[models.Job]]) -> JobPayload:
+async def job_payload(info: Info, action: Callable[[], Awaitable[models.Job]]) -> JobPayload:
     try:
         row = await action()
     except DomainError as error:
@@ -29,7 +31,7 @@ class Mutation:
     @strawberry.mutation(extensions=[RequireRole(Role.OPERATOR)])
     async def dispatch_job(self, info: Info, input: DispatchJobInput) -> JobPayload:
         context = info.context
-        return await _job_payload(
+        return await job_payload(
             info,
             lambda: context.jobs.dispatch(
                 tenant=context.tenant, request=input.to_request(), actor=context.actor
@@ -39,7 +41,7 @@ class Mutation:
     @strawberry.mutation(extensions=[RequireRole(Role.OPERATOR)])
     async def cancel_job(self, info: Info, id: strawberry.ID) -> JobPayload:
         context = info.context
-        return await _job_payload(
+        return await job_payload(
             info,
             lambda: context.jobs.cancel(
                 tenant=context.tenant, number=job_number(id), actor=context.actor
@@ -58,7 +60,7 @@ class Mutation:
         self, info: Info, id: strawberry.ID, from_failed_step: bool | None = None
     ) -> JobPayload:
         context = info.context
-        return await _job_payload(
+        return await job_payload(
             info,
             lambda: context.jobs.resend(
                 tenant=context.tenant,
@@ -68,12 +70,41 @@ class Mutation:
             ),
         )
 
+    @strawberry.mutation(
+        extensions=[RequireRole(Role.OPERATOR)],
+        description=(
+            "A new job from a finished one (any end status, as often as wanted), with changes if "
+            "given. `input` replaces the input (checked against the workflow's inputSchema); "
+            "the original is untouched (canResend unchanged)."
+        ),
+    )
+    async def rerun_job(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: JSON | None = None,
+        agent: str | None = None,
+        effort_level: EffortLevel | None = None,
+    ) -> JobPayload:
+        context = info.context
+        return await job_payload(
+            info,
+            lambda: context.jobs.rerun(
+                tenant=context.tenant,
+                number=job_number(id),
+                actor=context.actor,
+                job_input=json_object(input),
+                agent=agent,
+                effort_level=effort_level,
+            ),
+        )
+
     @strawberry.mutation(extensions=[RequireRole(Role.OPERATOR)])
     async def approve_job(
         self, info: Info, id: strawberry.ID, comment: str | None = None
     ) -> JobPayload:
         context = info.context
-        return await _job_payload(
+        return await job_payload(
             info,
             lambda: context.jobs.approve(
                 tenant=context.tenant, number=job_number(id), actor=context.actor, comment=comment
@@ -85,7 +116,7 @@ class Mutation:
         self, info: Info, id: strawberry.ID, reason: str | None = None
     ) -> JobPayload:
         context = info.context
-        return await _job_payload(
+        return await job_payload(
             info,
             lambda: context.jobs.reject(
                 tenant=context.tenant, number=job_number(id), actor=context.actor, reason=reason
@@ -95,7 +126,7 @@ class Mutation:
     @strawberry.mutation(extensions=[RequireRole(Role.OPERATOR)])
     async def pause_job(self, info: Info, id: strawberry.ID) -> JobPayload:
         context = info.context
-        return await _job_payload(
+        return await job_payload(
             info,
             lambda: context.jobs.pause(
                 tenant=context.tenant, number=job_number(id), actor=context.actor
@@ -105,7 +136,7 @@ class Mutation:
     @strawberry.mutation(extensions=[RequireRole(Role.OPERATOR)])
     async def resume_job(self, info: Info, id: strawberry.ID) -> JobPayload:
         context = info.context
-        return await _job_payload(
+        return await job_payload(
             info,
             lambda: context.jobs.resume(
                 tenant=context.tenant, number=job_number(id), actor=context.actor

@@ -5,6 +5,7 @@ from functools import cache
 import strawberry
 from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from resolvers.documents import LimitedParsing
 from resolvers.error_codes import DomainErrorCodes
@@ -13,6 +14,8 @@ from resolvers.masking import RequestIdMasking
 from resolvers.mutation import Mutation
 from resolvers.persisted import PersistedOperations
 from resolvers.query import Query
+from resolvers.schedule_mutations import ScheduleMutation
+from resolvers.schedule_query import ScheduleQuery
 from resolvers.subscription import Subscription
 
 
@@ -21,8 +24,8 @@ def build_schema() -> strawberry.Schema:
     """The schema, built once per process (field extensions such as relay's node() bind to
     their field when a schema is built, so the same classes cannot build two schemas)."""
     return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
+        query=merge_types("Query", (Query, ScheduleQuery)),
+        mutation=merge_types("Mutation", (Mutation, ScheduleMutation)),
         subscription=Subscription,
         # @defer (and @stream): slow fields such as a job's timeline come in later parts of a
         # multipart/mixed answer, after the rest of the page.

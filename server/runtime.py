@@ -27,10 +27,12 @@ from server.services.notifications import NotificationDispatcher, RetryPolicy
 from server.services.orchestrator import Orchestrator
 from server.services.outbox import OutboxDispatcher
 from server.services.queue import QueueService
+from server.services.schedules import ScheduleService
 from server.settings import EventBusKind, Settings
 from server.temporal.agent import AgentIdentity, AgentServices, running_agent
 from server.temporal.agent_activities import AgentActivities
 from server.temporal.orchestrator import create_orchestrator
+from server.temporal.schedules import create_scheduler
 from server.temporal.worker import running_worker
 from server.timeline.sources import TimelineSources
 
@@ -44,6 +46,8 @@ class Runtime:
     bus: EventBus
     jobs: JobService
     """The API's actions."""
+    schedules: ScheduleService
+    """Recurring jobs, on the orchestrator's schedules; each run makes its job through it."""
     execution: ExecutionService
     """The writes made while a job runs (the worker's and the agents' activities)."""
     queue: QueueService
@@ -73,6 +77,7 @@ class Runtime:
             read_session_factory=create_read_session_factory(engine),
             bus=bus,
             jobs=jobs,
+            schedules=ScheduleService(session_factory, create_scheduler(settings), jobs),
             execution=ExecutionService(session_factory, bus),
             queue=QueueService(session_factory, bus),
             outbox=outbox,
@@ -90,11 +95,20 @@ class Runtime:
 
     def with_orchestrator(self, orchestrator: Orchestrator, settings: Settings) -> "Runtime":
         """The same database, bus and hub, with the actions and the outbox going to another
-        orchestrator (a process pointed at another Temporal)."""
+        orchestrator (a process pointed at another Temporal), and the schedules to the
+        Temporal `settings` name."""
         outbox = OutboxDispatcher(self.session_factory, self.bus, orchestrator)
         jobs = JobService(self.session_factory, self.bus, outbox)
         automations = automations_for(settings, self.session_factory, jobs)
-        return replace(self, settings=settings, jobs=jobs, outbox=outbox, automations=automations)
+        schedules = ScheduleService(self.session_factory, create_scheduler(settings), jobs)
+        return replace(
+            self,
+            settings=settings,
+            jobs=jobs,
+            schedules=schedules,
+            outbox=outbox,
+            automations=automations,
+        )
 
     @asynccontextmanager
     async def running_worker(
@@ -106,6 +120,7 @@ class Runtime:
             client,
             self.execution,
             self.queue,
+            self.schedules,
             task_queue=self.settings.temporal_task_queue,
             heartbeat_timeout_seconds=self.settings.agent_heartbeat_timeout_seconds,
             outbox=self.outbox if outbox else None,

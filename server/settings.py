@@ -187,6 +187,13 @@ class Settings(BaseSettings):
         "the agent is taken as gone and the attempt fails.",
     )
 
+    schedule_catchup_window_seconds: int = Field(
+        default=600,
+        ge=10,
+        description="Runs of a schedule missed while Temporal or the workers were down start "
+        "late if they are at most this old (Temporal's catch-up window); older ones are skipped.",
+    )
+
     # Deployment: the database pool, Temporal's security, migrations, probes and shutdown
     # (docs/deployment.md).
     database_url_file: Path | None = Field(

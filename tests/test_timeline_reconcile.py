@@ -108,5 +108,6 @@ async def test_the_command_lists_and_exits_1_while_disagreements_are_left(
         f"job #{number} [{pipeline_id(number)}]: portal says running, orchestrator says "
         "COMPLETED -> COMPLETED",
         "1 disagreement(s), 0 repaired",
+        "0 schedule(s) on one side only",
     ], err.decode()
     assert process.returncode == 1

@@ -10,6 +10,7 @@ from server.domain.enums import (
     JobOrder,
     JobStatus,
     LogStream,
+    ScheduleOverlap,
     StepStatus,
 )
 
@@ -20,6 +21,7 @@ for _vocabulary in (
     JobOrder,
     JobStatus,
     LogStream,
+    ScheduleOverlap,
     StepStatus,
 ):
     strawberry.enum(_vocabulary)
@@ -38,5 +40,6 @@ __all__ = [
     "JobOrder",
     "JobStatus",
     "LogStream",
+    "ScheduleOverlap",
     "StepStatus",
 ]

@@ -52,7 +52,7 @@ class _Keyed(Protocol):
 Row = TypeVar("Row", bound=_Keyed)
 
 
-async def _keyset_page(
+async def keyset_page(
     info: Info,
     kind: str,
     fetch: Callable[[int | None, int], Awaitable[Sequence[Row]]],
@@ -77,7 +77,7 @@ async def _keyset_page(
 
 async def agent_connection(info: Info, *, first: int | None, after: str | None) -> AgentConnection:
     lists = info.context.loaders.lists
-    keyed, page_info = await _keyset_page(
+    keyed, page_info = await keyset_page(
         info,
         "agent",
         lambda after_id, limit: lists.agents(after_id=after_id, limit=limit),
@@ -92,7 +92,7 @@ async def workflow_connection(
     info: Info, *, first: int | None, after: str | None
 ) -> WorkflowConnection:
     lists = info.context.loaders.lists
-    keyed, page_info = await _keyset_page(
+    keyed, page_info = await keyset_page(
         info,
         "workflow",
         lambda after_id, limit: lists.workflows(after_id=after_id, limit=limit),

@@ -1,10 +1,12 @@
 """Mutation inputs."""
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
+from resolvers.ids import job_number
 from server.domain.dispatch import DispatchRequest, trigger_input
 from server.domain.errors import InvalidArgument
 
@@ -37,6 +39,15 @@ _TRIGGER_FIELDS = {
 }
 
 
+def json_object(value: object) -> dict[str, Any] | None:
+    """An `input` argument: a JSON object, or None when not given."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidArgument("input must be a JSON object", field="input")
+    return value
+
+
 @strawberry.input
 class DispatchJobInput:
     workflow: str = strawberry.field(description="Workflow slug (or alias).")
@@ -61,11 +72,13 @@ class DispatchJobInput:
         default=None,
         description="Automation context, shown as the trigger_* values of the job's input.",
     )
+    follow_up_of: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Makes the new job a follow-up of this finished job (its input defaults to "
+        "that job's output).",
+    )
 
     def to_request(self) -> DispatchRequest:
-        job_input: object = {} if self.input is None else self.input
-        if not isinstance(job_input, dict):
-            raise InvalidArgument("input must be a JSON object", field="input")
         return DispatchRequest(
             workflow=self.workflow,
             agent=self.agent,
@@ -73,9 +86,14 @@ class DispatchJobInput:
             ticket_key=self.ticket_key,
             hint=self.hint,
             effort_level=self.effort_level,
-            input=job_input,
+            input=json_object(self.input) or {},
             scheduled_for=with_offset(self.scheduled_for, field="scheduledFor"),
             idempotency_key=self.idempotency_key,
             source=self.source or DispatchSource.RUN_WORKFLOW,
             trigger=self.trigger.to_input() if self.trigger is not None else {},
+            follow_up_of=(
+                job_number(self.follow_up_of, field="followUpOf")
+                if self.follow_up_of is not None
+                else None
+            ),
         )

@@ -1,5 +1,5 @@
-"""The node types of the job graph: Job, its steps and their attempts, Workflow, Agent and
-Automation, and the job connection.
+"""The node types of the job graph: Job, its steps and their attempts, Workflow, Agent,
+Automation and Schedule, and the job connection.
 
 They refer to each other at run time (a job's workflow, a workflow's jobs), so they share a
 module. Plain fields are copied from the row; relations load through the request's loaders.
@@ -22,14 +22,22 @@ from resolvers.timeline_lookup import TimelineLookup
 from server.db import models
 from server.domain import rules
 from server.domain.enums import JobOrder
-from server.domain.errors import InvalidArgument
+from server.domain.errors import InvalidArgument, NotFound
 from server.domain.filters import JobFilter as DomainJobFilter
 from server.reads.automations import AutomationRow
 from server.reads.paging import page_request
 from server.temporal.web_ui import workflow_url
 
 from .definition import JobDefinition
-from .enums import AgentStatus, DispatchSource, EffortLevel, JobStatus, LogStream, StepStatus
+from .enums import (
+    AgentStatus,
+    DispatchSource,
+    EffortLevel,
+    JobStatus,
+    LogStream,
+    ScheduleOverlap,
+    StepStatus,
+)
 from .events import JobEvent, LogConnection
 from .filters import JobFilter, domain_filter
 from .logs import log_connection
@@ -39,6 +47,8 @@ from .steps import JobMetrics, JobTrigger
 from .timeline import Timeline
 
 RowT = TypeVar("RowT")
+
+RECENT_JOBS_MAX = 100
 
 
 def _seconds(started_at: datetime | None, completed_at: datetime | None) -> float | None:
@@ -188,6 +198,9 @@ class Job(relay.Node):
     """Asked for by itself (`job`, `node`, a subscription), not as one of a page."""
     waiting: strawberry.Private[bool]
     """In the queue, holding no slot yet."""
+    schedule_id: strawberry.Private[int | None]
+    rerun_of_number: strawberry.Private[int | None]
+    parent_number: strawberry.Private[int | None]
 
     @classmethod
     def build(
@@ -234,6 +247,9 @@ class Job(relay.Node):
             automation_id=row.automation_id,
             detail=detail,
             waiting=row.queued_at is not None and row.assigned_at is None,
+            schedule_id=row.schedule_id,
+            rerun_of_number=row.rerun_of_number,
+            parent_number=row.parent_number,
         )
 
     @classmethod
@@ -307,6 +323,34 @@ class Job(relay.Node):
             namespace=settings.temporal_namespace,
             workflow_id=self.workflow_id,
         )
+
+    @strawberry.field(description="The finished job this one re-runs.")
+    async def rerun_of(self, info: Info) -> "Job | None":
+        return await job_by_number(info, self.rerun_of_number, detail=False)
+
+    @strawberry.field(description="The jobs that re-run this one, newest first.")
+    async def reruns(self, info: Info) -> list["Job"]:
+        rows = await info.context.loaders.rows.reruns.load(self.number)
+        return await jobs_from_rows(info, rows, detail=False)
+
+    @strawberry.field(description="The job this one follows up.")
+    async def parent(self, info: Info) -> "Job | None":
+        return await job_by_number(info, self.parent_number, detail=False)
+
+    @strawberry.field(
+        description="The jobs that follow this one up (by hand or by the workflow's chain), "
+        "oldest first."
+    )
+    async def follow_ups(self, info: Info) -> list["Job"]:
+        rows = await info.context.loaders.rows.follow_ups.load(self.number)
+        return await jobs_from_rows(info, rows, detail=False)
+
+    @strawberry.field(description="The schedule whose run made this job.")
+    async def schedule(self, info: Info) -> "Schedule | None":
+        if self.schedule_id is None:
+            return None
+        row = await info.context.loaders.rows.schedule.load(self.schedule_id)
+        return Schedule.from_row(row) if row is not None else None
 
     @strawberry.field
     async def timeline(self, info: Info) -> Timeline:
@@ -592,6 +636,73 @@ class Agent(relay.Node):
     jobs: JobConnection = strawberry.field(
         resolver=_jobs_within(lambda agent, jobs: replace(jobs, agent_ids=(agent.id_,)))
     )
+
+
+@strawberry.type
+class Schedule(relay.Node):
+    id_: relay.NodeID[int]
+    cron: str | None
+    interval_seconds: int | None
+    timezone: str
+    input: JSON | None
+    agent: str | None
+    effort_level: EffortLevel | None
+    overlap: ScheduleOverlap = strawberry.field(
+        description="What a run does when the previous run is still going."
+    )
+    paused: bool
+    note: str | None
+    created_at: datetime
+    workflow_id: strawberry.Private[int]
+    key: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: models.Schedule) -> Self:
+        return cls(
+            id_=row.id,
+            cron=row.cron,
+            interval_seconds=row.interval_seconds,
+            timezone=row.timezone,
+            input=JSON(row.input),
+            agent=row.agent,
+            effort_level=row.effort_level,
+            overlap=row.overlap,
+            paused=row.paused,
+            note=row.note,
+            created_at=row.created_at,
+            workflow_id=row.workflow_id,
+            key=row.temporal_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = await rows_by_node_id(info.context.loaders.rows.schedule, node_ids, "a schedule")
+        return [cls.from_row(row) if row is not None else None for row in rows]
+
+    @strawberry.field
+    async def workflow(self, info: Info) -> Workflow:
+        row = await info.context.loaders.rows.workflow.load(self.workflow_id)
+        if row is None:
+            raise NotFound(f"schedule #{self.id_} has no workflow", field="workflow")
+        return Workflow.from_row(row)
+
+    @strawberry.field(description="The next times it runs, from Temporal (at most 10).")
+    async def next_run_times(self, info: Info, count: int | None = 5) -> list[datetime]:
+        return await info.context.loaders.schedule_times.load(
+            (self.key, 5 if count is None else count)
+        )
+
+    @strawberry.field(description="The jobs its runs made, newest first.")
+    async def recent_jobs(self, info: Info, first: int | None = 10) -> list[Job]:
+        first = 10 if first is None else first
+        if not 0 <= first <= RECENT_JOBS_MAX:
+            raise InvalidArgument(
+                f"`first` must be between 0 and {RECENT_JOBS_MAX} (got {first})", field="first"
+            )
+        rows = await info.context.loaders.rows.schedule_jobs.load((self.id_, first))
+        return await jobs_from_rows(info, rows, detail=False)
 
 
 async def rows_by_node_id(

@@ -4,7 +4,9 @@ from typing import Annotated
 
 import typer
 
+from server.domain.errors import OrchestratorUnavailable
 from server.runtime import Runtime
+from server.services.schedules import OneSidedSchedule
 from server.settings import Settings
 from server.temporal.client import TemporalNotAnswering, connect_checked
 from server.timeline.gateway import TemporalUnreachable
@@ -22,31 +24,44 @@ def reconcile_command(
         ),
     ] = False,
 ) -> None:
-    """List jobs whose status disagrees with their Temporal workflow's (exit 1 if any is left)."""
+    """List jobs whose status disagrees with their Temporal workflow's, and schedules that exist
+    on one side only (exit 1 if any is left)."""
     settings = Settings()
 
-    async def check_then_reconcile(runtime: Runtime) -> list[Finding]:
+    async def check_then_reconcile(
+        runtime: Runtime,
+    ) -> tuple[list[Finding], list[OneSidedSchedule]]:
         if settings.temporal_address is not None:
             # Settings that cannot work (files, handshake) stop here, naming the setting.
             await connect_checked(settings, identity="jobmonitor-reconcile")
-        return await reconcile(
+        chosen = tenant or settings.default_tenant
+        findings = await reconcile(
             session_factory=runtime.session_factory,
             sources=runtime.timeline,
             execution=runtime.execution,
-            tenant=tenant or settings.default_tenant,
+            tenant=chosen,
             repair=repair,
         )
+        return findings, await runtime.schedules.one_sided(tenant=chosen)
 
     try:
-        findings = with_runtime(
+        findings, schedules = with_runtime(
             check_then_reconcile, settings, migrate_schema=settings.auto_migrate
         )
-    except (TemporalNotConfigured, TemporalUnreachable, TemporalNotAnswering) as error:
+    except (
+        TemporalNotConfigured,
+        TemporalUnreachable,
+        TemporalNotAnswering,
+        OrchestratorUnavailable,
+    ) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
     for finding in findings:
         typer.echo(finding.line())
+    for schedule in schedules:
+        typer.echo(schedule.line())
     left = [finding for finding in findings if finding.outcome != "repaired"]
     typer.echo(f"{len(findings)} disagreement(s), {len(findings) - len(left)} repaired")
-    if left:
+    typer.echo(f"{len(schedules)} schedule(s) on one side only")
+    if left or schedules:
         raise typer.Exit(1)

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from server.workflows.definition import DefinitionError
 from server.workflows.files import WorkflowFileError, read_workflows
 from server.workflows.store import save_workflows
 
@@ -24,12 +25,16 @@ def load(
     except WorkflowFileError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
-    with_runtime(
-        lambda runtime: save_workflows(
-            runtime.session_factory,
-            tenant=tenant or runtime.settings.default_tenant,
-            definitions=definitions,
+    try:
+        with_runtime(
+            lambda runtime: save_workflows(
+                runtime.session_factory,
+                tenant=tenant or runtime.settings.default_tenant,
+                definitions=definitions,
+            )
         )
-    )
+    except DefinitionError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
     for definition in definitions:
         typer.echo(f"loaded {definition.slug} ({len(definition.steps)} steps)")

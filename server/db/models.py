@@ -25,6 +25,7 @@ from server.domain.enums import (
     EffortLevel,
     JobStatus,
     LogStream,
+    ScheduleOverlap,
     StepStatus,
 )
 from server.domain.roles import Role
@@ -141,6 +142,12 @@ class Job(Base):
         Index("ix_jobs_automation_created", "automation_id", "created_at"),
         # The queue: waiting jobs of a tenant, oldest first.
         Index("ix_jobs_tenant_queued", "tenant_id", "queued_at", "number"),
+        # A schedule's recent jobs, newest first.
+        Index("ix_jobs_schedule_number", "schedule_id", "number"),
+        # A job's reruns, newest first.
+        Index("ix_jobs_rerun_of_number", "rerun_of_number", "number"),
+        # A job's follow-ups; a chain rule of the parent's workflow fires at most once per job.
+        Index("ix_jobs_parent_rule", "parent_number", "follow_up_rule", unique=True),
         UniqueConstraint("tenant_id", "idempotency_key"),
         # At most one resend of a job, whatever races: the database says no to the second.
         UniqueConstraint("resent_from_number"),
@@ -183,6 +190,16 @@ class Job(Base):
     resent_from_number: Mapped[int | None] = mapped_column(ForeignKey("jobs.number"))
     resent_as_number: Mapped[int | None] = mapped_column(BigId)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # The schedule whose run made the job (kept as a plain id once the schedule is deleted).
+    schedule_id: Mapped[int | None] = mapped_column(BigId)
+    # The finished job this one re-runs (any number of reruns per job).
+    rerun_of_number: Mapped[int | None] = mapped_column(BigId)
+    # The finished job this one follows up; `follow_up_rule` is the index of the parent
+    # workflow's `follow_ups` entry that made it (None: made by hand with followUpOf).
+    parent_number: Mapped[int | None] = mapped_column(BigId)
+    follow_up_rule: Mapped[int | None] = mapped_column(Integer)
+    # How many follow-ups lead to this job (0: it follows nothing).
+    chain_depth: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     slack_channel: Mapped[str | None] = mapped_column(String(200))
     slack_thread_ts: Mapped[str | None] = mapped_column(String(64))
     automation_id: Mapped[int | None] = mapped_column(ForeignKey("automations.id"))
@@ -198,6 +215,29 @@ class Job(Base):
 
 def pipeline_id(number: int) -> str:
     return f"pipeline-job-{number}"
+
+
+class Schedule(Base):
+    """A recurring job. Its timing lives in a Temporal Schedule (`temporal_id`); this row is
+    what the API lists, and what each run reads to make its job."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (Index("ix_schedules_tenant_workflow", "tenant_id", "workflow_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_TENANT)
+    temporal_id: Mapped[str] = mapped_column(String(200), unique=True)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id"))
+    cron: Mapped[str | None] = mapped_column(String(200))
+    interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    input: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    agent: Mapped[str | None] = mapped_column(String(200))
+    effort_level: Mapped[EffortLevel | None] = mapped_column(_enum(EffortLevel))
+    overlap: Mapped[ScheduleOverlap] = mapped_column(_enum(ScheduleOverlap))
+    paused: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class JobStep(Base):
@@ -390,6 +430,7 @@ __all__ = [
     "JobStep",
     "LogLine",
     "PersistedOperation",
+    "Schedule",
     "StepAttempt",
     "Workflow",
     "pipeline_id",

@@ -54,9 +54,21 @@ class DispatchRequest:
         """The job's input: the dispatch's, with the trigger's `trigger_*` keys."""
         return {**self.input, **self.trigger}
 
+    follow_up_of: int | None = None
+    """The finished job this one follows up: its output (an object) is the input's base."""
+
     @property
     def resolved_ticket_key(self) -> str | None:
         if self.ticket_key:
             return self.ticket_key.strip().upper()
         match = TICKET_KEY.search(self.ticket_url or "")
         return match.group(1) if match else None
+
+
+def rerun_input(original: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:
+    """A rerun's input: the original's, or the given one with the original's trigger context
+    kept (unless the given one sets it)."""
+    if given is None:
+        return dict(original)
+    kept = {key: value for key, value in original.items() if key.startswith(TRIGGER_PREFIX)}
+    return {**kept, **given}

@@ -121,3 +121,35 @@ async def log_lines(
         statement = statement.where(LogLine.stream.in_(streams))
     rows = await session.scalars(statement.order_by(LogLine.sequence).limit(limit))
     return list(rows)
+
+
+async def reruns_of(
+    session: AsyncSession, *, tenant: str, numbers: Sequence[int]
+) -> dict[int, list[Job]]:
+    """The reruns of each job, newest first."""
+    rows = await session.scalars(
+        select(Job)
+        .where(Job.tenant_id == tenant, Job.rerun_of_number.in_(numbers))
+        .order_by(Job.number.desc())
+    )
+    grouped: dict[int, list[Job]] = defaultdict(list)
+    for row in rows:
+        if row.rerun_of_number is not None:
+            grouped[row.rerun_of_number].append(row)
+    return grouped
+
+
+async def follow_ups_of(
+    session: AsyncSession, *, tenant: str, numbers: Sequence[int]
+) -> dict[int, list[Job]]:
+    """The follow-ups of each job, in the order they were made."""
+    rows = await session.scalars(
+        select(Job)
+        .where(Job.tenant_id == tenant, Job.parent_number.in_(numbers))
+        .order_by(Job.number)
+    )
+    grouped: dict[int, list[Job]] = defaultdict(list)
+    for row in rows:
+        if row.parent_number is not None:
+            grouped[row.parent_number].append(row)
+    return grouped

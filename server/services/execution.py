@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Agent, Job, JobStep, LogLine, StepAttempt, Workflow
+from server.domain.actors import SCHEDULER, SYSTEM
 from server.domain.enums import AgentStatus, JobStatus, LogStream, StepStatus
 from server.domain.errors import InvalidArgument, NotFound
 from server.domain.rules import ACTIVE_STATUSES, FINAL_STATUSES
@@ -20,12 +21,11 @@ from server.events import EventBus, LogAppended
 from server.reads.rows import agent_named, jobs_by_number
 
 from . import state_machine
+from .chains import with_follow_ups
 from .queue import release, requeue
 from .unit_of_work import UnitOfWork, run_retrying
 
 T = TypeVar("T")
-SCHEDULER = "scheduler"
-SYSTEM = "system"
 COST_KEY = "cost_usd"
 _BUSY_STATUSES = ACTIVE_STATUSES - {JobStatus.SCHEDULED, JobStatus.PENDING}
 
@@ -368,7 +368,7 @@ class ExecutionService:
             session.add(agent)
 
     async def _run(self, action: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        return await run_retrying(self._session_factory, self._bus, action)
+        return await run_retrying(self._session_factory, self._bus, with_follow_ups(action))
 
 
 def _end_step(step: JobStep, now: datetime, *, error: str | None, output: Any) -> None:

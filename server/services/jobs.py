@@ -8,33 +8,30 @@ the outbox in the same unit of work and sent after commit, never from inside it.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from jsonschema import Draft202012Validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.db.models import Agent, Job, JobStep, Workflow
-from server.domain.dispatch import DispatchRequest
-from server.domain.enums import DispatchSource, JobStatus, StepStatus
-from server.domain.errors import (
-    AlreadyResent,
-    DomainError,
-    InvalidArgument,
-    InvalidTransition,
-    NotFound,
-)
+from server.db.models import Job, Workflow
+from server.domain.actors import SCHEDULER
+from server.domain.dispatch import DispatchRequest, rerun_input
+from server.domain.enums import DispatchSource, EffortLevel, JobStatus
+from server.domain.errors import AlreadyResent, DomainError, InvalidTransition, NotFound
 from server.domain.filters import JobFilter
-from server.domain.rules import CANCELLABLE_STATUSES, RESENDABLE_STATUSES
+from server.domain.rules import CANCELLABLE_STATUSES, FINAL_STATUSES, RESENDABLE_STATUSES
 from server.events import EventBus
-from server.reads.jobs import filter_conditions, workflow_ids_for
+from server.reads.jobs import filter_conditions
 from server.reads.rows import agent_named
 
 from . import state_machine
+from .chains import with_follow_ups
 from .idempotency import check_same_request
 from .job_definition import add_steps, freeze, resolve_effort
+from .new_jobs import copy_steps, dispatch_agent, new_job, validate_input, workflow_named
 from .orchestrator import JobSignal
 from .outbox import CANCEL, GONE_NOTE, OutboxDispatcher, outbox_entry, owe_message
 from .unit_of_work import UnitOfWork, run_retrying
@@ -54,28 +51,62 @@ class JobService:
         self._outbox = outbox
 
     async def _run(self, action: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        return await run_retrying(self._session_factory, self._bus, action)
+        return await run_retrying(self._session_factory, self._bus, with_follow_ups(action))
 
     async def dispatch(self, *, tenant: str, request: DispatchRequest, actor: str | None) -> Job:
+        job = await self._create(tenant, request, actor=actor, message="dispatched")
+        return await self._started(job)
+
+    async def dispatch_scheduled(
+        self, *, tenant: str, request: DispatchRequest, schedule_id: int, run_id: str
+    ) -> Job:
+        """The job of one run of a schedule, made once per run (the run's id is its idempotency
+        key). The run starts the job's workflow itself, as its child, so no outbox row."""
+        return await self._create(
+            tenant,
+            replace(request, idempotency_key=run_id, source=DispatchSource.SCHEDULE),
+            actor=SCHEDULER,
+            message=f"run of schedule #{schedule_id}",
+            schedule_id=schedule_id,
+        )
+
+    async def _create(
+        self,
+        tenant: str,
+        request: DispatchRequest,
+        *,
+        actor: str | None,
+        message: str,
+        schedule_id: int | None = None,
+    ) -> Job:
         async def action(work: UnitOfWork) -> Job:
+            parent = await _parent(work.session, tenant, request.follow_up_of)
+            asked = _as_follow_up(parent, request)
             existing = await _by_idempotency_key(work.session, tenant, request.idempotency_key)
             if existing is not None:
-                return await _repeated(work.session, tenant, existing, request)
-            workflow = await _workflow(work.session, tenant, request.workflow)
-            validate_input(request.input, workflow.input_schema)
-            agent = await _agent(work.session, tenant, request.agent)
+                return await _repeated(work.session, tenant, existing, asked)
+            workflow = await workflow_named(work.session, tenant, request.workflow)
+            validate_input(asked.input, workflow.input_schema)
+            agent = await dispatch_agent(work.session, tenant, request.agent)
             definition = freeze(workflow)
             level, effort = resolve_effort(definition, request.effort_level, workflow=workflow.slug)
-            job = _new_job(tenant, request, workflow, agent, definition)
+            job = new_job(tenant, asked, workflow, agent, definition)
             job.effort_level, job.effort = level, effort
+            job.schedule_id = schedule_id
+            if parent is not None:
+                job.parent_number = parent.number
+                job.chain_depth = parent.chain_depth + 1
             work.session.add(job)
-            await state_machine.record_created(work, job, actor=actor, message="dispatched")
+            await state_machine.record_created(work, job, actor=actor, message=message)
             add_steps(work.session, job, definition)
-            work.session.add(outbox_entry(job))
+            if schedule_id is None:
+                work.session.add(outbox_entry(job))
+            else:
+                job.temporal_workflow_id = job.pipeline_id
             return job
 
         try:
-            job = await self._run(action)
+            return await self._run(action)
         except IntegrityError:
             # A concurrent dispatch with the same idempotency key won: answer with its job.
             async with self._session_factory() as session:
@@ -83,7 +114,6 @@ class JobService:
                 if existing is None:
                     raise
                 return await _repeated(session, tenant, existing, request)
-        return await self._started(job)
 
     async def cancel(
         self, *, tenant: str, number: int, actor: str | None, reason: str | None = None
@@ -192,13 +222,15 @@ class JobService:
                     "can be resent",
                     field="id",
                 )
-            job = _copy_for_resend(original)
+            job = _copy_of(
+                original, source=DispatchSource.RESEND, resent_from_number=original.number
+            )
             work.session.add(job)
             await state_machine.record_created(
                 work, job, actor=actor, message=f"resent from job #{original.number}"
             )
             original.resent_as_number = job.number
-            await _copy_steps(work.session, original, job, from_failed_step=from_failed_step)
+            await copy_steps(work.session, original, job, from_failed_step=from_failed_step)
             work.session.add(outbox_entry(job))
             state_machine.touched(work, original)
             return job
@@ -208,6 +240,53 @@ class JobService:
         except IntegrityError:
             raise AlreadyResent(f"job #{number} was already resent", field="id") from None
         return await self._started(job)
+
+    async def rerun(
+        self,
+        *,
+        tenant: str,
+        number: int,
+        actor: str | None,
+        job_input: dict[str, Any] | None = None,
+        agent: str | None = None,
+        effort_level: EffortLevel | None = None,
+    ) -> Job:
+        """A new job from a finished one (any end status, as often as wanted) with its
+        workflow, steps, input, trigger and context, unless changed. The original is not
+        touched: it can still be resent once."""
+
+        async def action(work: UnitOfWork) -> Job:
+            original = await state_machine.locked_job(work, tenant, number)
+            if original.status not in FINAL_STATUSES:
+                raise InvalidTransition(
+                    f"job #{number} is {original.status.value}: only a COMPLETED, FAILED or "
+                    "CANCELLED job can be re-run",
+                    field="id",
+                )
+            workflow = await work.session.get_one(Workflow, original.workflow_id)
+            changes: dict[str, Any] = {"input": rerun_input(original.input or {}, job_input)}
+            if job_input is not None:
+                validate_input(job_input, workflow.input_schema)
+            if agent:
+                chosen = await agent_named(work.session, tenant=tenant, name=agent)
+                changes |= {"agent_id": chosen.id, "agent_pinned": True}
+            if effort_level is not None:
+                level, effort = resolve_effort(
+                    original.definition or {}, effort_level, workflow=workflow.slug
+                )
+                changes |= {"effort_level": level, "effort": effort}
+            job = _copy_of(
+                original, source=DispatchSource.RERUN, rerun_of_number=original.number, **changes
+            )
+            work.session.add(job)
+            await state_machine.record_created(
+                work, job, actor=actor, message=f"re-run of job #{original.number}"
+            )
+            await copy_steps(work.session, original, job, from_failed_step=False)
+            work.session.add(outbox_entry(job))
+            return job
+
+        return await self._started(await self._run(action))
 
     async def _started(self, job: Job) -> Job:
         """Start the new job's workflow now if Temporal answers (else the outbox keeps it)."""
@@ -265,118 +344,57 @@ async def _by_idempotency_key(session: AsyncSession, tenant: str, key: str | Non
 async def _repeated(session: AsyncSession, tenant: str, job: Job, request: DispatchRequest) -> Job:
     """The job an earlier dispatch with the request's idempotency key made, if it asked the
     same (else a VALIDATION error naming the key)."""
-    workflow = await _workflow(session, tenant, request.workflow)
-    agent = await _agent(session, tenant, request.agent) if request.agent is not None else None
+    workflow = await workflow_named(session, tenant, request.workflow)
+    agent = await dispatch_agent(session, tenant, request.agent)
     check_same_request(
         job, request, workflow_id=workflow.id, agent_id=agent.id if agent is not None else None
     )
     return job
 
 
-async def _workflow(session: AsyncSession, tenant: str, name: str) -> Workflow:
-    ids = await workflow_ids_for(session, tenant=tenant, names=[name])
-    workflow = await session.get(Workflow, next(iter(ids))) if ids else None
-    if workflow is None:
-        raise NotFound(f"workflow {name!r} does not exist", field="workflow")
-    return workflow
+def _copy_of(original: Job, **changes: Any) -> Job:
+    """A new PENDING job with the original's workflow, frozen definition, agent (when the
+    original was pinned to it), effort, input and context, changed by `changes`."""
+    fields: dict[str, Any] = {
+        "tenant_id": original.tenant_id,
+        "workflow_id": original.workflow_id,
+        "agent_id": original.agent_id if original.agent_pinned else None,
+        "agent_pinned": original.agent_pinned,
+        "status": JobStatus.PENDING,
+        "definition": original.definition,
+        "effort_level": original.effort_level,
+        "effort": original.effort,
+        "input": original.input,
+        "hint": original.hint,
+        "ticket_key": original.ticket_key,
+        "ticket_url": original.ticket_url,
+        "created_at": datetime.now(UTC),
+        "slack_channel": original.slack_channel,
+        "slack_thread_ts": original.slack_thread_ts,
+        "step_count": original.step_count,
+    }
+    return Job(**(fields | changes))
 
 
-async def _agent(session: AsyncSession, tenant: str, name: str | None) -> Agent | None:
-    """The agent the dispatch names (it exists once it has started at least once)."""
-    if name is None:
+async def _parent(session: AsyncSession, tenant: str, number: int | None) -> Job | None:
+    """The finished job a follow-up follows (of the same tenant), or None."""
+    if number is None:
         return None
-    return await agent_named(session, tenant=tenant, name=name)
-
-
-def _new_job(
-    tenant: str,
-    request: DispatchRequest,
-    workflow: Workflow,
-    agent: Agent | None,
-    definition: dict[str, Any],
-) -> Job:
-    scheduled = request.scheduled_for is not None and request.scheduled_for > datetime.now(UTC)
-    return Job(
-        tenant_id=tenant,
-        workflow_id=workflow.id,
-        agent_id=agent.id if agent is not None else None,
-        agent_pinned=agent is not None,
-        status=JobStatus.SCHEDULED if scheduled else JobStatus.PENDING,
-        source=request.source,
-        definition=definition,
-        input=request.job_input,
-        hint=request.hint,
-        ticket_key=request.resolved_ticket_key,
-        ticket_url=request.ticket_url,
-        created_at=datetime.now(UTC),
-        scheduled_for=request.scheduled_for if scheduled else None,
-        idempotency_key=request.idempotency_key,
-        automation_id=request.automation_id,
-        step_count=0,
-    )
-
-
-def _copy_for_resend(original: Job) -> Job:
-    """The same job again, with the definition the original ran (not today's)."""
-    return Job(
-        tenant_id=original.tenant_id,
-        workflow_id=original.workflow_id,
-        agent_id=original.agent_id if original.agent_pinned else None,
-        agent_pinned=original.agent_pinned,
-        status=JobStatus.PENDING,
-        source=DispatchSource.RESEND,
-        definition=original.definition,
-        effort_level=original.effort_level,
-        effort=original.effort,
-        input=original.input,
-        hint=original.hint,
-        ticket_key=original.ticket_key,
-        ticket_url=original.ticket_url,
-        created_at=datetime.now(UTC),
-        resent_from_number=original.number,
-        slack_channel=original.slack_channel,
-        slack_thread_ts=original.slack_thread_ts,
-        step_count=original.step_count,
-    )
-
-
-async def _copy_steps(
-    session: AsyncSession, original: Job, job: Job, *, from_failed_step: bool
-) -> None:
-    """The new job's steps; with `from_failed_step`, those before the failure are SKIPPED and
-    keep the outputs they had."""
-    steps = list(
-        await session.scalars(
-            select(JobStep).where(JobStep.job_number == original.number).order_by(JobStep.index)
+    parent = await session.scalar(select(Job).where(Job.tenant_id == tenant, Job.number == number))
+    if parent is None:
+        raise NotFound(f"job #{number} does not exist", field="followUpOf")
+    if parent.status not in FINAL_STATUSES:
+        raise InvalidTransition(
+            f"job #{number} is {parent.status.value}: only a finished job can be followed up",
+            field="followUpOf",
         )
-    )
-    failed_at = next((s.index for s in steps if s.status is StepStatus.FAILED), None)
-    for step in steps:
-        carried = from_failed_step and failed_at is not None and step.index < failed_at
-        session.add(
-            JobStep(
-                tenant_id=job.tenant_id,
-                job_number=job.number,
-                index=step.index,
-                name=step.name,
-                status=StepStatus.SKIPPED if carried else StepStatus.PENDING,
-                input=step.input,
-                output=step.output if carried else None,
-            )
-        )
-    if from_failed_step and failed_at is not None:
-        job.current_step = failed_at
+    return parent
 
 
-def validate_input(job_input: Any, schema: dict[str, Any] | None) -> None:
-    """Input validation against a workflow's JSON Schema, reported with the failing path."""
-    if not isinstance(job_input, dict):
-        raise InvalidArgument("input must be a JSON object", field="input")
-    if schema is None:
-        return
-    errors = sorted(Draft202012Validator(schema).iter_errors(job_input), key=lambda e: e.path)
-    if errors:
-        first = errors[0]
-        path = "/".join(str(part) for part in first.absolute_path)
-        where = f"input/{path}" if path else "input"
-        raise InvalidArgument(f"{where}: {first.message}", field=where)
+def _as_follow_up(parent: Job | None, request: DispatchRequest) -> DispatchRequest:
+    """A follow-up's request: source FOLLOW_UP, its input over the parent's output when that
+    output is an object."""
+    if parent is None:
+        return request
+    base = parent.output if isinstance(parent.output, dict) else {}
+    return replace(request, input={**base, **request.input}, source=DispatchSource.FOLLOW_UP)

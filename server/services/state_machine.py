@@ -69,6 +69,7 @@ async def transition(
         job.started_at = now
     if target in rules.FINAL_STATUSES:
         job.completed_at = now
+        work.ended.append(job)
     await adjust_status_count(work.session, tenant=job.tenant_id, status=current, delta=-1)
     await adjust_status_count(work.session, tenant=job.tenant_id, status=target, delta=1)
     event = await _append_event(work, job, current, actor=actor, message=message, at=now)

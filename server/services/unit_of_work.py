@@ -8,6 +8,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from server.db.models import Job
 from server.events import EventBus, Notice
 
 T = TypeVar("T")
@@ -18,6 +19,9 @@ RACE_RETRIES = 5
 class UnitOfWork:
     session: AsyncSession
     notices: list[Notice] = field(default_factory=list)
+    ended: list[Job] = field(default_factory=list)
+    """Jobs this work moved to an end status (their chained follow-ups are made before it
+    commits)."""
 
     def notify(self, notice: Notice) -> None:
         self.notices.append(notice)

@@ -7,13 +7,17 @@ name its certificate carries) and/or an API key; every process connects through 
 import asyncio
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
-from temporalio.service import RetryConfig, RPCError, TLSConfig
+from temporalio.service import RetryConfig, RPCError, RPCStatusCode, TLSConfig
 
+from server.domain.errors import OrchestratorUnavailable
+from server.services.orchestrator import WorkflowGone
 from server.settings import Settings, StartupError
 
 log = logging.getLogger(__name__)
@@ -64,6 +68,10 @@ def _read(path: Path | None, setting: str) -> bytes | None:
     if b"-----BEGIN " not in content:
         raise StartupError(f"{setting}: {path} is not a PEM file")
     return content
+
+
+_CONNECT_FAILED = "Failed client connect"
+_GONE = {RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION}
 
 
 async def connect(settings: Settings, *, identity: str | None = None, lazy: bool = False) -> Client:
@@ -126,3 +134,32 @@ def describe_failure(error: Exception, settings: Settings) -> str:
     if settings.temporal_api_key is not None:
         detail = detail.replace(settings.temporal_api_key.get_secret_value(), "***")
     return detail.replace("\n", " ")[:200]
+
+
+def gone_or_unavailable(error: RPCError) -> Exception:
+    if error.status in _GONE:
+        return WorkflowGone(error.message)
+    return unavailable(error.message)
+
+
+def not_connected(error: RuntimeError) -> Exception:
+    """A lazy client that cannot connect says so with a RuntimeError; anything else is a bug."""
+    if str(error).startswith(_CONNECT_FAILED):
+        return unavailable(str(error))
+    return error
+
+
+def unavailable(detail: str) -> OrchestratorUnavailable:
+    return OrchestratorUnavailable(f"Temporal is unavailable: {detail}")
+
+
+@contextmanager
+def rpc_errors() -> Iterator[None]:
+    """Temporal's failures as the services know them: WorkflowGone (no such workflow or
+    schedule) or OrchestratorUnavailable."""
+    try:
+        yield
+    except RPCError as error:
+        raise gone_or_unavailable(error) from None
+    except RuntimeError as error:
+        raise not_connected(error) from None

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JOB_WORKFLOW = "JobWorkflow"
+# What a schedule starts: it makes the run's job, then runs that job's workflow as its child.
+SCHEDULED_JOB_WORKFLOW = "ScheduledJobWorkflow"
 # The activity that runs one step on an agent; the timeline lists one entry per attempt.
 STEP_ACTIVITY = "runAndMonitor"
 # The failure type a job workflow ends with when its job failed.
@@ -157,3 +159,21 @@ class Outcome:
 def agent_task_queue(base: str, *, tenant: str, agent: str) -> str:
     """Each agent listens on its own queue, so a step runs on the agent the job was given."""
     return f"{base}.agent.{tenant}.{agent}"
+
+
+@dataclass(frozen=True)
+class ScheduledRun:
+    """The argument a schedule starts each run with; `run_id` is filled in by the run."""
+
+    tenant: str
+    schedule_key: str
+    run_id: str = ""
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """The job a run made, and the workflow id its child workflow takes."""
+
+    tenant: str
+    job_number: int
+    workflow_id: str

@@ -5,19 +5,16 @@ from datetime import UTC, datetime, timedelta
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from server.db.models import pipeline_id
-from server.domain.errors import OrchestratorUnavailable
-from server.services.orchestrator import JobSignal, NoOrchestrator, Orchestrator, WorkflowGone
+from server.services.orchestrator import JobSignal, NoOrchestrator, Orchestrator
 from server.settings import Settings
 
-from .client import connect
+from .client import connect, not_connected, rpc_errors, unavailable
 from .contracts import JOB_WORKFLOW, Decision, JobRef
 
 RPC_TIMEOUT = timedelta(seconds=5)
-_CONNECT_FAILED = "Failed client connect"
-_GONE = {RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION}
 
 
 class TemporalOrchestrator:
@@ -53,47 +50,22 @@ class TemporalOrchestrator:
         except WorkflowAlreadyStartedError:
             pass
         except RPCError as error:
-            raise _unavailable(error.message) from None
+            raise unavailable(error.message) from None
         except RuntimeError as error:
-            raise _not_connected(error) from None
+            raise not_connected(error) from None
         return workflow_id
 
     async def signal_job(
         self, workflow_id: str, signal: JobSignal, *, actor: str | None, message: str | None
     ) -> None:
-        try:
+        with rpc_errors():
             handle = (await self._client()).get_workflow_handle(workflow_id)
             await handle.signal(signal.value, Decision(actor, message), rpc_timeout=RPC_TIMEOUT)
-        except RPCError as error:
-            raise _gone_or_unavailable(error) from None
-        except RuntimeError as error:
-            raise _not_connected(error) from None
 
     async def cancel_job(self, workflow_id: str, *, actor: str | None, reason: str) -> None:
-        try:
+        with rpc_errors():
             handle = (await self._client()).get_workflow_handle(workflow_id)
             await handle.cancel(reason=f"{actor or 'anonymous'}: {reason}", rpc_timeout=RPC_TIMEOUT)
-        except RPCError as error:
-            raise _gone_or_unavailable(error) from None
-        except RuntimeError as error:
-            raise _not_connected(error) from None
-
-
-def _gone_or_unavailable(error: RPCError) -> Exception:
-    if error.status in _GONE:
-        return WorkflowGone(error.message)
-    return _unavailable(error.message)
-
-
-def _not_connected(error: RuntimeError) -> Exception:
-    """A lazy client that cannot connect says so with a RuntimeError; anything else is a bug."""
-    if str(error).startswith(_CONNECT_FAILED):
-        return _unavailable(str(error))
-    return error
-
-
-def _unavailable(detail: str) -> OrchestratorUnavailable:
-    return OrchestratorUnavailable(f"Temporal is unavailable: {detail}")
 
 
 def create_orchestrator(settings: Settings) -> Orchestrator:

@@ -1,4 +1,5 @@
-"""The control-plane worker: the job workflow, the control activities and the outbox dispatcher."""
+"""The control-plane worker: the job workflow and the scheduled runs, their activities, and the
+outbox dispatcher."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -11,9 +12,12 @@ from temporalio.worker import Worker
 from server.services.execution import ExecutionService
 from server.services.outbox import OutboxDispatcher
 from server.services.queue import QueueService
+from server.services.schedules import ScheduleService
 
 from .control_activities import ControlActivities
 from .job_workflow import JobWorkflow
+from .schedule_activities import ScheduleActivities
+from .scheduled_workflow import ScheduledJobWorkflow
 from .waker import JobWaker
 
 
@@ -21,6 +25,7 @@ def control_worker(
     client: Client,
     execution: ExecutionService,
     queue: QueueService,
+    schedules: ScheduleService,
     *,
     task_queue: str,
     heartbeat_timeout_seconds: float,
@@ -32,11 +37,12 @@ def control_worker(
         JobWaker(client, base_task_queue=task_queue),
         heartbeat_timeout_seconds=heartbeat_timeout_seconds,
     )
+    scheduled = ScheduleActivities(schedules)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[JobWorkflow],
-        activities=activities.all(),
+        workflows=[JobWorkflow, ScheduledJobWorkflow],
+        activities=[*activities.all(), scheduled.start_scheduled_job],
         # On stop, polling ends at once and running activities get the grace to finish.
         graceful_shutdown_timeout=shutdown_grace,
     )
@@ -47,6 +53,7 @@ async def running_worker(
     client: Client,
     execution: ExecutionService,
     queue: QueueService,
+    schedules: ScheduleService,
     *,
     task_queue: str,
     heartbeat_timeout_seconds: float,
@@ -61,6 +68,7 @@ async def running_worker(
         client,
         execution,
         queue,
+        schedules,
         task_queue=task_queue,
         heartbeat_timeout_seconds=heartbeat_timeout_seconds,
         shutdown_grace=shutdown_grace,

@@ -16,6 +16,7 @@ def context_for(runtime: Runtime, principal: Principal, *, request_id: str = "")
         principal=principal,
         settings=runtime.settings,
         jobs=runtime.jobs,
+        schedules=runtime.schedules,
         live=runtime.live,
         read_session_factory=runtime.read_session_factory,
         operations=runtime.operations,

@@ -11,8 +11,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from server.domain.chains import ANY_AGENT, FROM_OUTPUT, FollowUpRule
 from server.domain.definition import EFFORT_LEVELS, EffortDefinition
 from server.domain.enums import JobStatus
+from server.domain.rules import FINAL_STATUSES
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 # Effort value names become JOB_EFFORT_<NAME> variables.
@@ -28,9 +30,11 @@ _WORKFLOW_KEYS = {
     "queue_timeout_seconds",
     "steps",
     "notify",
+    "follow_ups",
 }
 _NOTIFY_KEYS = {"target", "on"}
 _EFFORT_KEYS = {"default", "levels"}
+_FOLLOW_UP_KEYS = {"workflow", "when", "agent", "input"}
 # Words that read better in capitals than in Title Case in a display name.
 _ACRONYMS = {"se", "ci", "cd", "qa", "pr", "api", "db", "ui", "sre"}
 
@@ -69,15 +73,19 @@ class WorkflowDefinition:
     queue_timeout_seconds: float | None = None
     source: str | None = None
     """The YAML text, when read from a file."""
+    follow_ups: tuple[FollowUpRule, ...] = ()
 
     def stored_definition(self) -> dict[str, Any]:
         """What goes into `workflows.definition` (the rest has columns of its own)."""
-        return {
+        stored: dict[str, Any] = {
             "steps": [asdict(step) for step in self.steps],
             "notify": [{"target": rule.target, "on": list(rule.on)} for rule in self.notify],
             "effort": asdict(self.effort) if self.effort is not None else None,
             "queue_timeout_seconds": self.queue_timeout_seconds,
         }
+        if self.follow_ups:
+            stored["follow_ups"] = [rule.stored() for rule in self.follow_ups]
+        return stored
 
 
 def default_display_name(slug: str) -> str:
@@ -106,6 +114,7 @@ def parse_workflow(document: Any, *, source: str | None = None) -> WorkflowDefin
         effort=_effort(document.get("effort")),
         queue_timeout_seconds=_optional_number(document, "queue_timeout_seconds", ""),
         source=source,
+        follow_ups=_follow_ups(document.get("follow_ups")),
     )
 
 
@@ -256,6 +265,37 @@ def _optional_number(item: dict[str, Any], key: str, where: str) -> float | None
     if value == 0:
         raise DefinitionError(f"{_place(where, key)}: must be more than 0")
     return value
+
+
+def _follow_ups(value: Any) -> tuple[FollowUpRule, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise DefinitionError("follow_ups: must be a list of {workflow, when, agent, input}")
+    return tuple(_follow_up(item, f"follow_ups[{index}]") for index, item in enumerate(value))
+
+
+def _follow_up(item: Any, where: str) -> FollowUpRule:
+    if not isinstance(item, dict):
+        raise DefinitionError(f"{where}: must be a mapping with a workflow")
+    _no_unknown_keys(item, _FOLLOW_UP_KEYS, f"{where}.")
+    workflow, agent = item.get("workflow"), item.get("agent", ANY_AGENT)
+    if not isinstance(workflow, str) or not workflow:
+        raise DefinitionError(f"{where}.workflow: must be a workflow slug")
+    if not isinstance(agent, str) or not agent:
+        raise DefinitionError(f"{where}.agent: must be 'same', 'any' or an agent's name")
+    when = item.get("when", [JobStatus.COMPLETED.value])
+    ends = sorted(status.value for status in FINAL_STATUSES)
+    if not isinstance(when, list) or not when or any(status not in ends for status in when):
+        raise DefinitionError(f"{where}.when: must be a non-empty list of {ends}")
+    given = item.get("input", {})
+    if not isinstance(given, dict):
+        raise DefinitionError(f"{where}.input: must be a mapping")
+    if not isinstance(given.get(FROM_OUTPUT, False), bool):
+        raise DefinitionError(f"{where}.input.{FROM_OUTPUT}: must be true or false")
+    return FollowUpRule.from_stored(
+        {"workflow": workflow, "when": when, "agent": agent, "input": given}
+    )
 
 
 def _no_unknown_keys(item: dict[str, Any], known: set[str], prefix: str) -> None:
