@@ -44,6 +44,7 @@ async def running_job(runtime: Runtime, tenant: str, slug: str, *, depth: int) -
             created_at=datetime.now(UTC),
             chain_depth=depth,
             step_count=1,
+            output={"built": "b-1"},
         )
         session.add(job)
         await session.flush()
