@@ -80,4 +80,5 @@ async def test_a_chain_starts_its_follow_up_once_across_a_worker_killed_before_t
     assert done["output"] == {"applied": "p-1", "to": "prod"}
     assert done["agent"]["name"] == AGENT
     assert [job["number"] for job in (await links(tgql, number))["followUps"]] == [child]
-    assert (await links(tgql, child))["parent"] == {"number": number}
+    followed = await links(tgql, child)
+    assert (followed["parent"], followed["source"]) == ({"number": number}, "FOLLOW_UP")

@@ -50,7 +50,7 @@ steps:
 RERUN = """
 mutation($id: ID!, $input: JSON, $agent: String, $effortLevel: EffortLevel) {
   rerunJob(id: $id, input: $input, agent: $agent, effortLevel: $effortLevel) {
-    job { number status input hint ticketKey effortLevel rerunOf { number } }
+    job { number status source input hint ticketKey effortLevel rerunOf { number } }
     errors { code message field }
   }
 }
@@ -59,7 +59,7 @@ RESEND = "mutation($id: ID!) { resendJob(id: $id) { job { number } errors { code
 LINKS = """
 query($number: Int!) {
   job(number: $number) {
-    status output input canResend trigger { issueKey } agent { name }
+    status source output input canResend trigger { issueKey } agent { name }
     rerunOf { number } reruns { number } parent { number } followUps { number }
   }
 }
@@ -105,7 +105,7 @@ async def test_a_completed_job_reruns_with_new_input_checked_and_its_context_kep
     # and the good one runs the same workflow with the new input and the original's context
     assert payload["errors"] == []
     job = payload["job"]
-    assert job["rerunOf"] == {"number": original}
+    assert (job["rerunOf"], job["source"]) == ({"number": original}, "RERUN")
     assert (job["hint"], job["ticketKey"], job["effortLevel"]) == ("be brief", "OPS-7", "HIGH")
     assert job["input"] == {"name": "grace", "trigger_issue_key": "OPS-7"}
     done = await wait_for(tgql, job["number"], status_is("COMPLETED"))
@@ -190,7 +190,7 @@ async def test_a_follow_up_starts_from_its_parent_output_under_its_own_input(
     assert done["output"] == {"applied": "p-1", "to": "prod"}
     child = await links(tgql, number)
     assert child["input"] == {"plan": "p-1", "target": "prod"}
-    assert child["parent"] == {"number": plan}
+    assert (child["parent"], child["source"]) == ({"number": plan}, "FOLLOW_UP")
     assert (await links(tgql, plan))["followUps"] == [{"number": number}]
 
 

@@ -70,7 +70,7 @@ DELETE = (
 )
 TRIGGER = (
     "mutation($id: ID!) { triggerSchedule(id: $id) "
-    "{ job { number status input schedule { id } } errors { code message field } } }"
+    "{ job { number status source input schedule { id } } errors { code message field } } }"
 )
 SCHEDULES = """
 query($workflow: [String!]) {
@@ -158,7 +158,7 @@ async def test_a_schedule_every_ten_seconds_makes_jobs_that_know_their_schedule(
     assert second["number"] > first["number"]
     for job in (first, second):
         assert job["schedule"] == {"id": schedule["id"]}
-        assert job["input"] == {"name": "ada"}
+        assert (job["source"], job["input"]) == ("SCHEDULE", {"name": "ada"})
         done = await wait_for(tgql, job["number"], status_is("COMPLETED"))
         assert done["output"] == {"greeted": "ada"}
         assert (await tgql.execute(JOB_SCHEDULE, number=job["number"]))["job"] == {
