@@ -13,6 +13,8 @@ from tests.support.graphql import GraphQLClient
 from tests.support.mutations import dispatch
 
 KEY = "ticket-4711-retry"
+# Enough to race, few enough that a busy machine answers them within the execution timeout.
+CONCURRENT = 8
 REQUEST: dict[str, Any] = {
     "workflow": "se-rca-fix",
     "input": {"repo": "example/app"},
@@ -80,7 +82,7 @@ async def test_concurrent_dispatches_with_one_key_make_one_job(
 ) -> None:
     await build_world(runtime.session_factory, tenant, [])
 
-    payloads = await asyncio.gather(*(dispatch(gql, **REQUEST) for _ in range(20)))
+    payloads = await asyncio.gather(*(dispatch(gql, **REQUEST) for _ in range(CONCURRENT)))
 
     assert all(payload["errors"] == [] for payload in payloads), payloads
     assert len({payload["job"]["number"] for payload in payloads}) == 1
@@ -91,7 +93,7 @@ async def test_concurrent_dispatches_asking_different_things_under_one_key_make_
     runtime: Runtime, tenant: str, gql: GraphQLClient
 ) -> None:
     await build_world(runtime.session_factory, tenant, [])
-    requests = [{**REQUEST, "input": {"repo": f"example/{n % 2}"}} for n in range(20)]
+    requests = [{**REQUEST, "input": {"repo": f"example/{n % 2}"}} for n in range(CONCURRENT)]
 
     payloads = await asyncio.gather(*(dispatch(gql, **request) for request in requests))
 
@@ -100,7 +102,7 @@ async def test_concurrent_dispatches_asking_different_things_under_one_key_make_
     assert len(made) == 1, payloads
     winners = [r["input"] for r, p in zip(requests, payloads, strict=True) if p["job"]]
     refused = [r["input"] for r, p in zip(requests, payloads, strict=True) if not p["job"]]
-    assert len(winners) == 10
+    assert len(winners) == CONCURRENT // 2
     assert len({str(w) for w in winners}) == 1
     assert all(r != winners[0] for r in refused)
     assert {e["code"] for p in payloads for e in p["errors"]} == {"VALIDATION"}
