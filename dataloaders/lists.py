@@ -1,8 +1,12 @@
 """Lists, totals and counts of one request, read through short sessions of their own."""
 
 from collections.abc import Sequence
+from functools import partial
+from itertools import groupby
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.dataloader import DataLoader
 
 from server.db.models import Agent, LogLine, Schedule, Workflow
 from server.domain.enums import JobOrder, JobStatus, LogStream
@@ -14,6 +18,14 @@ from server.reads.paging import PageRequest
 from .sessions import read
 
 
+class LogPage(NamedTuple):
+    job_number: int
+    after: int | None
+    limit: int
+    streams: tuple[LogStream, ...]
+    step: int | None
+
+
 class ListReader:
     """Paged lists of one tenant. Totals are remembered per filter for the request."""
 
@@ -21,6 +33,7 @@ class ListReader:
         self._session_factory = session_factory
         self._tenant = tenant
         self._totals: dict[JobFilter, int] = {}
+        self._logs: DataLoader[LogPage, list[LogLine]] = DataLoader(self._log_pages)
 
     async def job_page(
         self, job_filter: JobFilter, *, order: JobOrder, page: PageRequest
@@ -88,12 +101,29 @@ class ListReader:
         streams: Sequence[LogStream],
         step: int | None = None,
     ) -> list[LogLine]:
-        return await read(
-            self._session_factory,
-            lambda s: rows.log_lines(
-                s, job_number=job_number, after=after, limit=limit, streams=streams, step=step
-            ),
-        )
+        """One job's page of log lines; the pages the same request asks of many jobs (with
+        the same `after`, `limit` and `streams`) are read in one statement."""
+        return await self._logs.load(LogPage(job_number, after, limit, tuple(streams), step))
+
+    async def _log_pages(self, pages: list[LogPage]) -> list[list[LogLine]]:
+        found: dict[LogPage, list[LogLine]] = {}
+        for _, alike in groupby(sorted(pages, key=_shape), key=_shape):
+            group = list(alike)
+            shape = group[0]
+            lines = await read(
+                self._session_factory,
+                partial(
+                    rows.log_pages,
+                    job_numbers=[page.job_number for page in group],
+                    after=shape.after,
+                    limit=shape.limit,
+                    streams=shape.streams,
+                    step=shape.step,
+                ),
+            )
+            for page in group:
+                found[page] = lines.get(page.job_number, [])
+        return [found[page] for page in pages]
 
     async def schedules(
         self, *, workflows: Sequence[str], after_id: int | None, limit: int
@@ -110,3 +140,16 @@ class ListReader:
             self._session_factory,
             lambda s: schedules.count_schedules(s, tenant=self._tenant, workflows=workflows),
         )
+
+
+def _shape(page: LogPage) -> tuple[bool, int, int, tuple[LogStream, ...], bool, int]:
+    """What pages read together share, in a sortable form."""
+    step = page.step
+    return (
+        page.after is not None,
+        page.after or 0,
+        page.limit,
+        page.streams,
+        step is None,
+        step or 0,
+    )

@@ -7,6 +7,7 @@ from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from resolvers.cost import QueryCost
 from resolvers.documents import LimitedParsing
 from resolvers.error_codes import DomainErrorCodes
 from resolvers.limits import DocumentLimits
@@ -33,6 +34,7 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             PersistedOperations,
             DocumentLimits,
+            QueryCost,
             LimitedParsing,
             lambda: ValidationCache(maxsize=256),
             DomainErrorCodes,

@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                 yield
             finally:
                 stop_tracing()
+                await app.state.gate.close()
             return
         owned = Runtime.from_settings(settings)
         use(app, owned)
@@ -54,9 +55,17 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             with suppress(asyncio.CancelledError):
                 await listening
             stop_tracing()
+            await app.state.gate.close()
             await owned.close()
 
-    app = FastAPI(title="jobmonitor", lifespan=lifespan)
+    docs = settings.api_docs
+    app = FastAPI(
+        title="jobmonitor",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     harden(app, settings)
     mount_live(app, build_schema(), settings)
     graphql = JobmonitorRouter(

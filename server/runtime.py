@@ -86,6 +86,7 @@ class Runtime:
                 bus,
                 feed_limit=settings.live_queue_size * 4,
                 counts_interval=settings.counts_push_seconds,
+                query_concurrency=settings.live_query_concurrency,
             ),
             operations=OperationStore(session_factory, capacity=settings.persisted_queries_size),
             automations=automations_for(settings, session_factory, jobs),

@@ -60,8 +60,16 @@ class Settings(BaseSettings):
     default_tenant: str = Field(default="default", description="Tenant of unauthenticated use.")
     page_size: int = Field(default=50, ge=1, description="Jobs per page when `first` is omitted.")
     max_page_size: int = Field(default=100, ge=1, description="Largest `first`/`last` accepted.")
-    graphiql: bool = Field(default=True, description="Serve GraphiQL at /graphql in a browser.")
-    introspection: bool = Field(default=True, description="Answer introspection queries.")
+    graphiql: bool = Field(
+        default=False, description="Serve GraphiQL at /graphql in a browser (on under `dev`)."
+    )
+    introspection: bool = Field(
+        default=False, description="Answer introspection queries (on under `dev`)."
+    )
+    api_docs: bool = Field(
+        default=False,
+        description="Serve FastAPI's /docs, /redoc and /openapi.json (on under `dev`).",
+    )
     auth: AuthMode = Field(
         default=AuthMode.ENABLED,
         description="`enabled`: every request needs a Bearer token; `disabled`: local use only.",
@@ -82,6 +90,12 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(default=2000, ge=1, description="Most tokens in a document.")
     max_aliases: int = Field(default=30, ge=0, description="Most aliases in a document.")
     max_body_bytes: int = Field(default=1 << 20, ge=1024, description="Largest request body.")
+    max_query_cost: int = Field(
+        default=50_000,
+        ge=1,
+        description="Largest estimated cost of an operation: each field counts once per "
+        "object its parent may return, pages (`first`/`last`) multiply what they hold.",
+    )
     execution_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Longest a query or mutation may run."
     )
@@ -105,6 +119,21 @@ class Settings(BaseSettings):
     )
     ws_init_timeout_seconds: float = Field(
         default=10.0, gt=0, description="How long a websocket may take to send connection_init."
+    )
+    ws_max_operations_per_socket: int = Field(
+        default=100, ge=1, description="Operations one websocket may have open at once."
+    )
+    ws_max_operations_per_token: int = Field(
+        default=500,
+        ge=1,
+        description="Operations one token may have open at once, over all its websockets "
+        "(per process).",
+    )
+    live_query_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="Filter queries the live hub runs at once when it sorts status changes "
+        "among subscribers; taken in turn from each tenant.",
     )
     counts_push_seconds: float = Field(
         default=0.25, ge=0, description="Shortest interval between two live tab-count pushes."

@@ -138,13 +138,12 @@ async def test_the_rate_limit_is_per_token_with_a_clear_error(
     assert other.status_code == 200
 
 
-async def test_graphiql_page_loads_without_a_token_but_queries_do_not(
-    authed_client: httpx.AsyncClient,
-) -> None:
-    page = await authed_client.get("/graphql", headers={"Accept": "text/html"})
-    query = await authed_client.get(
-        "/graphql", params={"query": JOBS}, headers={"Accept": "application/json"}
-    )
+async def test_graphiql_page_loads_without_a_token_but_queries_do_not(runtime: Runtime) -> None:
+    async with serving(app_with(runtime, graphiql=True)) as http:
+        page = await http.get("/graphql", headers={"Accept": "text/html"})
+        query = await http.get(
+            "/graphql", params={"query": JOBS}, headers={"Accept": "application/json"}
+        )
 
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()

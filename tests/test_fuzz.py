@@ -77,7 +77,9 @@ global_ids = st.one_of(
     st.text(max_size=40),
     st.tuples(
         st.sampled_from(["Job", "Agent", "Workflow", "Query", "", "job"]),
-        st.text(max_size=12) | st.integers().map(str),
+        st.text(max_size=12)
+        | st.integers().map(str)
+        | st.sampled_from(["99999999999999999999999", str(2**63), str(-(2**63) - 1), "0"]),
     ).map(lambda parts: base64.b64encode(f"{parts[0]}:{parts[1]}".encode()).decode()),
 )
 cursors = st.one_of(

@@ -134,6 +134,13 @@ def browser() -> Iterator[Browser]:
         opened.close()
 
 
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    """GraphiQL is off unless switched on (`jobmonitor dev` does)."""
+    settings = runtime.settings.model_copy(update={"graphiql": True})
+    return create_app(runtime=replace(runtime, settings=settings))
+
+
 async def test_graphiql_loads_offline_runs_a_query_and_shows_a_subscription_event(
     browser: Browser, live_server: LiveServer, runtime: Runtime, tenant: str
 ) -> None:
@@ -170,7 +177,7 @@ async def test_graphiql_loads_offline_runs_a_query_and_shows_a_subscription_even
 
 @pytest.fixture
 def authed_app(runtime: Runtime) -> FastAPI:
-    settings = runtime.settings.model_copy(update={"auth": AuthMode.ENABLED})
+    settings = runtime.settings.model_copy(update={"auth": AuthMode.ENABLED, "graphiql": True})
     return create_app(runtime=replace(runtime, settings=settings))
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from server.app import create_app
 from server.runtime import Runtime
@@ -91,6 +92,13 @@ async def test_an_operation_stopped_for_time_is_a_504_in_graphql_response_json(
 
     assert response.status_code == 504
     assert response.json()["errors"][0]["extensions"] == {"code": "TIMEOUT"}
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    """The audit asks `__type` in its variables checks: introspection on, as under `dev`."""
+    settings = runtime.settings.model_copy(update={"introspection": True})
+    return create_app(runtime=replace(runtime, settings=settings))
 
 
 async def test_the_graphql_http_audit_passes_every_check(

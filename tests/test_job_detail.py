@@ -1,15 +1,17 @@
 """One job: its fields, relations, logs, global ids, and the SQL a page of them costs."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
 
+from server.app import create_app
 from server.db.models import Job
 from server.domain.enums import JobStatus
 from server.runtime import Runtime
 from tests.support.factories import add_details, build_world
-from tests.support.graphql import GraphQLClient
+from tests.support.graphql import GraphQLClient, serving
 
 DETAIL = """
 query Detail($number: Int!) {
@@ -293,13 +295,14 @@ async def resent_as(runtime: Runtime, originals: list[Job], copies: list[Job]) -
             )
 
 
-async def test_get_requests_healthz_and_graphiql(
-    runtime: Runtime, tenant: str, gql: GraphQLClient
-) -> None:
-    response = await gql.http.get("/graphql", params={"query": "{ jobs { totalCount } }"})
+async def test_get_requests_healthz_and_graphiql(runtime: Runtime, tenant: str) -> None:
+    settings = runtime.settings.model_copy(update={"graphiql": True})
+    async with serving(create_app(runtime=replace(runtime, settings=settings))) as http:
+        response = await http.get("/graphql", params={"query": "{ jobs { totalCount } }"})
+        health = await http.get("/healthz")
+        page = await http.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert response.json() == {"data": {"jobs": {"totalCount": 0}}}
-    assert (await gql.http.get("/healthz")).json() == {"status": "ok"}
-    page = await gql.http.get("/graphql", headers={"Accept": "text/html"})
+    assert health.json() == {"status": "ok"}
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()

@@ -18,6 +18,7 @@ from strawberry.scalars import JSON
 from strawberry.types.nodes import SelectedField
 
 from resolvers.context import Info
+from resolvers.ids import storable
 from resolvers.timeline_lookup import TimelineLookup
 from server.db import models
 from server.domain import rules
@@ -708,11 +709,15 @@ class Schedule(relay.Node):
 async def rows_by_node_id(
     loader: DataLoader[int, RowT | None], node_ids: Iterable[str], kind: str
 ) -> list[RowT | None]:
-    return await loader.load_many([_node_key(node_id, kind) for node_id in node_ids])
+    """The rows, None for ids that name none (numbers no row can have among them)."""
+    keys = [_node_key(node_id, kind) for node_id in node_ids]
+    found = iter(await loader.load_many([key for key in keys if key is not None]))
+    return [next(found) if key is not None else None for key in keys]
 
 
-def _node_key(node_id: str, kind: str) -> int:
+def _node_key(node_id: str, kind: str) -> int | None:
     try:
-        return int(node_id)
+        number = int(node_id)
     except ValueError:
         raise InvalidArgument(f"{node_id!r} is not {kind} id", field="id") from None
+    return number if storable(number) else None

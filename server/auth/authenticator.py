@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -10,12 +11,15 @@ from .store import principal_for_digest
 from .tokens import digest, well_formed
 
 _MAX_ENTRIES = 4096
+V = TypeVar("V")
 
 
 class Authenticator:
     """Remembers each valid token for `ttl` seconds; a revoked token stops working at most
-    that long after `tokens revoke`, in every server process. Unknown tokens are not
-    remembered, so garbage cannot fill the cache."""
+    that long after `tokens revoke`, in every server process. A well-formed token that is
+    unknown (or revoked) is remembered as such for `ttl` seconds too, so guessing costs no
+    database read each time; tokens that are not even well-formed are refused unread.
+    Each cache holds at most 4096 entries and is emptied when full."""
 
     def __init__(
         self,
@@ -28,6 +32,7 @@ class Authenticator:
         self._ttl = ttl
         self._clock = clock
         self._known: dict[str, tuple[float, Principal]] = {}
+        self._unknown: dict[str, float] = {}
 
     async def principal(self, token: str) -> Principal | None:
         if not well_formed(token):
@@ -37,11 +42,27 @@ class Authenticator:
         cached = self._known.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
+        if self._unknown.get(key, now) > now:
+            return None
         principal = await principal_for_digest(self._session_factory, key)
         if principal is None:
             self._known.pop(key, None)
-        elif self._ttl > 0:
-            if len(self._known) >= _MAX_ENTRIES:
-                self._known.clear()
-            self._known[key] = (now + self._ttl, principal)
+        if self._ttl > 0:
+            if principal is None:
+                _remember(self._unknown, key, now + self._ttl)
+            else:
+                _remember(self._known, key, (now + self._ttl, principal))
         return principal
+
+    def forget(self, token_id: int) -> None:
+        """The token was found revoked: stop trusting it now."""
+        for key, (_, principal) in list(self._known.items()):
+            if principal.token_id == token_id:
+                del self._known[key]
+                self._unknown[key] = self._clock() + self._ttl
+
+
+def _remember(cache: dict[str, V], key: str, value: V) -> None:
+    if len(cache) >= _MAX_ENTRIES:
+        cache.clear()
+    cache[key] = value

@@ -1,6 +1,6 @@
 """The one place a connection becomes a principal: Bearer token, role, tenant, rate limit."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
@@ -11,8 +11,10 @@ from .authenticator import Authenticator
 from .principal import Principal
 from .rate_limit import RateLimiter
 from .rejection import RejectionCode, RequestRejected
+from .watch import Revoked, TokenWatch
 
 _BEARER = "bearer "
+_SHORTEST_WATCH_SECONDS = 0.25
 LOCAL_ACTOR = "local"
 """Who the events recorded with auth disabled name: the audit trail has no holes."""
 
@@ -21,9 +23,10 @@ class Gate:
     """Built once per app. With auth disabled everyone acts with full rights in the default
     tenant; otherwise a request needs `Authorization: Bearer <token>`."""
 
-    def __init__(self, settings: Settings, authenticator: Authenticator) -> None:
+    def __init__(self, settings: Settings, authenticator: Authenticator, watch: TokenWatch) -> None:
         self._settings = settings
         self._authenticator = authenticator
+        self._watch = watch
         self._limiter = RateLimiter(
             per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
         )
@@ -32,7 +35,15 @@ class Gate:
     def over(cls, settings: Settings, session_factory: async_sessionmaker[AsyncSession]) -> "Gate":
         """A gate that looks tokens up in this database."""
         authenticator = Authenticator(session_factory, ttl=settings.token_cache_seconds)
-        return cls(settings, authenticator)
+        watch = TokenWatch(
+            session_factory,
+            authenticator,
+            interval=max(settings.token_cache_seconds, _SHORTEST_WATCH_SECONDS),
+        )
+        return cls(settings, authenticator, watch)
+
+    async def close(self) -> None:
+        await self._watch.close()
 
     @property
     def enabled(self) -> bool:
@@ -58,7 +69,9 @@ class Gate:
                 "a valid API token is required: send `Authorization: Bearer <token>`",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        self._limit(principal)
+        rejection = self.rate_limited(principal)
+        if rejection is not None:
+            raise rejection
         return principal
 
     async def authenticate_params(self, params: object) -> Principal | None:
@@ -71,25 +84,38 @@ class Gate:
         header = params.get("Authorization", params.get("authorization"))
         return await self._principal(header if isinstance(header, str) else None)
 
+    async def still_admitted(self, params: object, principal: Principal) -> bool:
+        """Whether the token a websocket authenticated with still works (a cached check)."""
+        return await self.authenticate_params(params) == principal
+
+    def watch(self, principal: Principal, on_revoked: Revoked) -> Callable[[], None]:
+        """Call `on_revoked` within `TOKEN_CACHE_SECONDS` of the principal's token being
+        revoked; the returned function stops watching."""
+        if principal.token_id is None:
+            return _nothing
+        return self._watch.watch(principal.token_id, on_revoked)
+
+    def rate_limited(self, principal: Principal) -> RequestRejected | None:
+        """Takes one operation from the token's bucket: None, or the refusal (429)."""
+        if principal.token_id is None:
+            return None
+        wait = self._limiter.retry_after(principal.token_id)
+        if wait is None:
+            return None
+        seconds = max(1, round(wait + 0.5))
+        return RequestRejected(
+            429,
+            RejectionCode.RATE_LIMITED,
+            f"rate limit exceeded for this token: "
+            f"{self._settings.rate_limit_per_minute} requests a minute; "
+            f"retry in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
+
     async def _principal(self, header: str | None) -> Principal | None:
         if header is None or not header.lower().startswith(_BEARER):
             return None
         return await self._authenticator.principal(header[len(_BEARER) :].strip())
-
-    def _limit(self, principal: Principal) -> None:
-        if principal.token_id is None:
-            return
-        wait = self._limiter.retry_after(principal.token_id)
-        if wait is not None:
-            seconds = max(1, round(wait + 0.5))
-            raise RequestRejected(
-                429,
-                RejectionCode.RATE_LIMITED,
-                f"rate limit exceeded for this token: "
-                f"{self._settings.rate_limit_per_minute} requests a minute; "
-                f"retry in {seconds} s",
-                headers={"Retry-After": str(seconds)},
-            )
 
 
 def gate_of(connection: HTTPConnection) -> Gate:
@@ -106,3 +132,7 @@ def _wants_ide(connection: HTTPConnection) -> bool:
         and "query" not in connection.query_params
         and ("text/html" in accept or "*/*" in accept)
     )
+
+
+def _nothing() -> None:
+    return None

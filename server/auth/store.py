@@ -1,6 +1,7 @@
 """API tokens in the database: create, revoke, and look one up by its digest."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from server.domain.roles import Role
 from .principal import Principal
 from .tokens import digest, new_token
 
+_ID_BATCH = 500
 _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -77,3 +79,18 @@ async def principal_for_digest(
     if row is None:
         return None
     return Principal(tenant=row.tenant_id, role=row.role, actor=row.name, token_id=row.id)
+
+
+async def live_token_ids(
+    session_factory: async_sessionmaker[AsyncSession], token_ids: Sequence[int]
+) -> set[int]:
+    """Which of these tokens still work (exist and are not revoked)."""
+    live: set[int] = set()
+    async with session_factory() as session:
+        for start in range(0, len(token_ids), _ID_BATCH):
+            batch = token_ids[start : start + _ID_BATCH]
+            rows = await session.scalars(
+                select(ApiToken.id).where(ApiToken.id.in_(batch), ApiToken.revoked_at.is_(None))
+            )
+            live.update(rows)
+    return live

@@ -73,13 +73,24 @@ def dev(
     run_until_stopped(main, grace_seconds=settings.shutdown_grace_seconds)
 
 
+DEV_DEFAULTS = {
+    "auth": AuthMode.DISABLED,
+    "graphiql": True,
+    "introspection": True,
+    "api_docs": True,
+}
+"""What `dev` changes from the settings' defaults, unless the environment sets them: auth off
+(the API listens on loopback unless --host says otherwise, and then auth is checked), the
+browser tools on."""
+
+
 def dev_settings() -> Settings:
-    """The environment's settings; auth is off unless JOBMONITOR_AUTH says otherwise (the
-    API listens on loopback unless --host says otherwise, and then auth is checked)."""
+    """The environment's settings, with DEV_DEFAULTS for whatever it leaves unset."""
     settings = Settings()
-    if "auth" not in settings.model_fields_set:
-        settings = settings.model_copy(update={"auth": AuthMode.DISABLED})
-    return settings
+    unset = {
+        name: value for name, value in DEV_DEFAULTS.items() if name not in settings.model_fields_set
+    }
+    return settings.model_copy(update=unset)
 
 
 async def run_dev(

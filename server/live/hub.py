@@ -9,11 +9,12 @@ streams read what they need themselves.
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from itertools import zip_longest
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -51,6 +52,11 @@ class _StatusGroup:
         self.needs_query = job_filter.without_statuses() != JobFilter()
         self.feeds: set[Feed[StatusChange]] = set()
 
+    def deliver(self, changes: list[StatusChange]) -> None:
+        for feed in list(self.feeds):
+            for change in changes:
+                feed.put(change)
+
     def status_matches(self, event: JobEvent) -> bool:
         return not self.statuses or bool(
             {event.to_status, event.from_status}.intersection(self.statuses)
@@ -66,11 +72,13 @@ class LiveHub:
         feed_limit: int = 1024,
         counts_interval: float = 0.25,
         poll_seconds: float = 5.0,
+        query_concurrency: int = 4,
     ) -> None:
         self._session_factory = session_factory
         self._bus = bus
         self.feed_limit = feed_limit
         self.counts_interval = counts_interval
+        self.query_concurrency = query_concurrency
         self._poll_seconds = poll_seconds
         self._groups: dict[tuple[str, JobFilter], _StatusGroup] = {}
         self._jobs: dict[tuple[str, int], set[Signal]] = {}
@@ -203,20 +211,37 @@ class LiveHub:
                 return
 
     async def _dispatch(self, changes: list[StatusChange]) -> None:
+        """Each group gets the changes it matches. Groups whose filter needs a query are
+        queried `query_concurrency` at a time, taken in turn from each tenant, and each is
+        served as soon as its own query answers: a tenant with a thousand filters delays
+        another tenant by one round at most."""
         by_tenant: dict[str, list[StatusChange]] = {}
         for change in changes:
             by_tenant.setdefault(change.event.tenant_id, []).append(change)
+        queued: dict[str, list[tuple[_StatusGroup, list[StatusChange]]]] = {}
         for (tenant, _), group in list(self._groups.items()):
             candidates = by_tenant.get(tenant)
             if not candidates:
                 continue
             matching = [c for c in candidates if group.status_matches(c.event)]
             if matching and group.needs_query:
-                found = await self._matching(tenant, group.job_filter, matching)
-                matching = [c for c in matching if c.job.number in found]
-            for feed in list(group.feeds):
-                for change in matching:
-                    feed.put(change)
+                queued.setdefault(tenant, []).append((group, matching))
+            else:
+                group.deliver(matching)
+        turns = [turn for round_ in zip_longest(*queued.values()) for turn in round_ if turn]
+        pending = iter(turns)
+        async with asyncio.TaskGroup() as workers:
+            for _ in range(min(self.query_concurrency, len(turns))):
+                workers.create_task(self._query_in_turn(pending))
+
+    async def _query_in_turn(
+        self, pending: Iterator[tuple[_StatusGroup, list[StatusChange]]]
+    ) -> None:
+        """One of the workers that share `pending`: each takes the next group when free."""
+        for group, matching in pending:
+            tenant = matching[0].event.tenant_id
+            found = await self._matching(tenant, group.job_filter, matching)
+            group.deliver([c for c in matching if c.job.number in found])
 
     async def _matching(
         self, tenant: str, job_filter: JobFilter, changes: list[StatusChange]

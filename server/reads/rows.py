@@ -3,8 +3,9 @@
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.db.models import (
     Agent,
@@ -112,13 +113,9 @@ async def log_lines(
 ) -> list[LogLine]:
     """Up to `limit` lines of one job (or of one of its steps) after a sequence number, oldest
     first."""
-    statement = select(LogLine).where(LogLine.job_number == job_number)
-    if step is not None:
-        statement = statement.where(LogLine.step == step)
-    if after is not None:
-        statement = statement.where(LogLine.sequence > after)
-    if streams:
-        statement = statement.where(LogLine.stream.in_(streams))
+    statement = select(LogLine).where(
+        LogLine.job_number == job_number, *_log_conditions(after, streams, step)
+    )
     rows = await session.scalars(statement.order_by(LogLine.sequence).limit(limit))
     return list(rows)
 
@@ -153,3 +150,48 @@ async def follow_ups_of(
         if row.parent_number is not None:
             grouped[row.parent_number].append(row)
     return grouped
+
+
+async def log_pages(
+    session: AsyncSession,
+    *,
+    job_numbers: Sequence[int],
+    after: int | None,
+    limit: int,
+    streams: Sequence[LogStream],
+    step: int | None = None,
+) -> dict[int, list[LogLine]]:
+    """`log_lines` of many jobs in one statement: the first `limit` lines of each."""
+    position = (
+        func.row_number()
+        .over(partition_by=LogLine.job_number, order_by=LogLine.sequence)
+        .label("position")
+    )
+    ranked = (
+        select(LogLine, position)
+        .where(LogLine.job_number.in_(job_numbers), *_log_conditions(after, streams, step))
+        .subquery()
+    )
+    line = aliased(LogLine, ranked)
+    rows = await session.scalars(
+        select(line)
+        .where(ranked.c.position <= limit)
+        .order_by(ranked.c.job_number, ranked.c.sequence)
+    )
+    pages: dict[int, list[LogLine]] = defaultdict(list)
+    for row in rows:
+        pages[row.job_number].append(row)
+    return pages
+
+
+def _log_conditions(
+    after: int | None, streams: Sequence[LogStream], step: int | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if step is not None:
+        conditions.append(LogLine.step == step)
+    if after is not None:
+        conditions.append(LogLine.sequence > after)
+    if streams:
+        conditions.append(LogLine.stream.in_(streams))
+    return conditions

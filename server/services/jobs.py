@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,13 @@ from server.db.models import Job, Workflow
 from server.domain.actors import SCHEDULER
 from server.domain.dispatch import DispatchRequest, rerun_input
 from server.domain.enums import DispatchSource, EffortLevel, JobStatus
-from server.domain.errors import AlreadyResent, DomainError, InvalidTransition, NotFound
+from server.domain.errors import (
+    AlreadyResent,
+    DomainError,
+    InvalidArgument,
+    InvalidTransition,
+    NotFound,
+)
 from server.domain.filters import JobFilter
 from server.domain.rules import CANCELLABLE_STATUSES, FINAL_STATUSES, RESENDABLE_STATUSES
 from server.events import EventBus
@@ -85,6 +92,7 @@ class JobService:
             existing = await _by_idempotency_key(work.session, tenant, request.idempotency_key)
             if existing is not None:
                 return await _repeated(work.session, tenant, existing, asked)
+            validate_ticket_url(request.ticket_url)
             workflow = await workflow_named(work.session, tenant, request.workflow)
             validate_input(asked.input, workflow.input_schema)
             agent = await dispatch_agent(work.session, tenant, request.agent)
@@ -398,3 +406,15 @@ def _as_follow_up(parent: Job | None, request: DispatchRequest) -> DispatchReque
         return request
     base = parent.output if isinstance(parent.output, dict) else {}
     return replace(request, input={**base, **request.input}, source=DispatchSource.FOLLOW_UP)
+
+
+def validate_ticket_url(url: str | None) -> None:
+    """A ticket link is shown to every viewer as a link: only http(s), never `javascript:`."""
+    if url is None:
+        return
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InvalidArgument("ticketUrl must be an http or https URL", field="ticketUrl")

@@ -16,6 +16,21 @@ from .dispatch_context import dispatch_context_variables
 KILL_GRACE_SECONDS = 2.0
 CHUNK_BYTES = 1 << 16
 MAX_LINE_BYTES = 4_000
+PASSED_ALWAYS = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "TERM",
+)
+PASS_VARIABLE = "JOBMONITOR_STEP_ENV_PASS"
+"""Comma-separated names of more variables the agent passes on to its steps."""
 LineHandler = Callable[[LogStream, str], None]
 
 
@@ -30,7 +45,7 @@ def step_environment(
     """JOB_NUMBER, JOB_INPUT (JSON), JOB_INPUT_<KEY> per top-level key, JOB_WORKSPACE and
     JOB_OUTPUT (where the step may write JSON that becomes its output), and the dispatch
     context (`dispatch_context_variables`)."""
-    env = dict(os.environ)
+    env = inherited_environment(os.environ)
     env["JOB_NUMBER"] = str(job_number)
     env["JOB_INPUT"] = json.dumps(job_input)
     for key, value in job_input.items():
@@ -39,6 +54,15 @@ def step_environment(
     env["JOB_OUTPUT"] = str(output_file)
     env.update(dispatch_context_variables(context, job_input))
     return env
+
+
+def inherited_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """What a step inherits from its agent: PASSED_ALWAYS and the names listed in
+    JOBMONITOR_STEP_ENV_PASS, never a JOBMONITOR_ variable (the database URL, tokens): a
+    step's output is readable by every viewer of its tenant."""
+    listed = (name.strip() for name in environ.get(PASS_VARIABLE, "").split(","))
+    extra = [name for name in listed if name and not name.startswith("JOBMONITOR_")]
+    return {name: environ[name] for name in (*PASSED_ALWAYS, *extra) if name in environ}
 
 
 async def run_command(

@@ -26,10 +26,19 @@ from .dialects import LEGACY_WS, Dialect
 @dataclass(frozen=True)
 class Admission:
     """What `connection_init` established: how to make an execution context (a fresh one per
-    operation: its loaders cache rows for that operation only) and the sharing scope."""
+    operation: its loaders cache rows for that operation only), the sharing scope, and the
+    checks each operation passes first."""
 
     new_context: Callable[[], object]
     scope: Hashable
+    owner: Hashable | None
+    """Whose operations count together across sockets (the token); None: per socket only."""
+    still_admitted: Callable[[], Awaitable[bool]]
+    """False once the credentials no longer work (a cached check): the socket closes."""
+    throttled: Callable[[], GraphQLError | None]
+    """Takes one operation from the rate limit: None, or why the operation is refused."""
+    watch: Callable[[Callable[[], None]], Callable[[], None]]
+    """Calls back when the credentials are revoked; returns how to stop watching."""
 
 
 Admit = Callable[[WebSocket, object], Awaitable[Admission | None]]
@@ -44,6 +53,28 @@ class Limits:
     init_timeout_seconds: float
     max_message_bytes: int
     """Larger messages close the connection (1009), whatever the server in front allows."""
+    max_operations_per_socket: int
+    max_operations_per_owner: int
+
+
+class Tally:
+    """Open operations per owner, across the sockets of one app."""
+
+    def __init__(self) -> None:
+        self._counts: dict[Hashable, int] = {}
+
+    def __getitem__(self, owner: Hashable) -> int:
+        return self._counts.get(owner, 0)
+
+    def add(self, owner: Hashable) -> None:
+        self._counts[owner] = self[owner] + 1
+
+    def remove(self, owner: Hashable) -> None:
+        left = self[owner] - 1
+        if left > 0:
+            self._counts[owner] = left
+        else:
+            self._counts.pop(owner, None)
 
 
 class Operation:
@@ -78,13 +109,16 @@ class Connection:
         registry: CohortRegistry,
         admit: Admit,
         limits: Limits,
+        tally: Tally,
     ) -> None:
         self._websocket = websocket
         self.dialect = dialect
         self._registry = registry
         self._admit = admit
         self._limits = limits
+        self._tally = tally
         self._admission: Admission | None = None
+        self._unwatch: Callable[[], None] | None = None
         self._operations: dict[str, Operation] = {}
         self._outbox: deque[str | CloseReason] = deque()
         self._writer: asyncio.Task[None] | None = None
@@ -136,7 +170,7 @@ class Connection:
 
     def finished(self, operation: Operation) -> None:
         if self._operations.get(operation.id) is operation:
-            del self._operations[operation.id]
+            self._forget(operation)
 
     async def _received(self, raw: str | bytes) -> None:
         try:
@@ -148,7 +182,7 @@ class Connection:
         if kind == "connection_init":
             await self._init(message.get("payload"))
         elif kind == self.dialect.start:
-            self._start(message)
+            await self._start(message)
         elif kind == self.dialect.stop:
             self._stop(message.get("id"))
         elif kind == "ping" and self.dialect.answers_pings:
@@ -171,10 +205,11 @@ class Connection:
             self.close(close_codes.FORBIDDEN, after_queued=True)
             return
         self._admission = admission
+        self._unwatch = admission.watch(self._revoked)
         self.push('{"type":"connection_ack"}')
         self._keep_alive()
 
-    def _start(self, message: dict[str, Any]) -> None:
+    async def _start(self, message: dict[str, Any]) -> None:
         operation_id, payload = message.get("id"), message.get("payload")
         if not isinstance(operation_id, str) or not isinstance(payload, dict):
             self.close(close_codes.BAD_MESSAGE)
@@ -191,8 +226,17 @@ class Connection:
         if request is None:
             self.close(close_codes.BAD_MESSAGE)
             return
+        if not await self._admission.still_admitted():
+            self._revoked()
+            return
         operation = Operation(self, operation_id)
+        refusal = self._refusal()
+        if refusal is not None:
+            operation.send_errors(orjson.dumps([refusal.formatted]).decode())
+            return
         self._operations[operation_id] = operation
+        if self._admission.owner is not None:
+            self._tally.add(self._admission.owner)
         try:
             operation.cohort = self._registry.subscribe(
                 request,
@@ -203,12 +247,39 @@ class Connection:
         except GraphQLError as error:
             operation.send_errors(orjson.dumps([error.formatted]).decode())
 
+    def _refusal(self) -> GraphQLError | None:
+        """Why one more operation may not start now: the rate limit, or too many open."""
+        assert self._admission is not None
+        owner = self._admission.owner
+        if len(self._operations) >= self._limits.max_operations_per_socket:
+            limit = f"{self._limits.max_operations_per_socket} on one connection"
+        elif owner is not None and self._tally[owner] >= self._limits.max_operations_per_owner:
+            limit = f"{self._limits.max_operations_per_owner} for one token"
+        else:
+            return self._admission.throttled()
+        return GraphQLError(
+            f"too many operations open: at most {limit}; complete some first",
+            extensions={"code": "TOO_MANY_OPERATIONS"},
+        )
+
     def _stop(self, operation_id: object) -> None:
         if not isinstance(operation_id, str):
             return
-        operation = self._operations.pop(operation_id, None)
-        if operation is not None and operation.cohort is not None:
-            operation.cohort.leave(operation)
+        operation = self._operations.get(operation_id)
+        if operation is not None:
+            self._forget(operation)
+            if operation.cohort is not None:
+                operation.cohort.leave(operation)
+
+    def _forget(self, operation: Operation) -> None:
+        del self._operations[operation.id]
+        if self._admission is not None and self._admission.owner is not None:
+            self._tally.remove(self._admission.owner)
+
+    def _revoked(self) -> None:
+        """The credentials stopped working: nothing more is sent, the socket closes (4403)."""
+        self._release_operations()
+        self.close(close_codes.FORBIDDEN)
 
     def _keep_alive(self) -> None:
         self.push(self.dialect.keepalive)
@@ -251,7 +322,8 @@ class Connection:
 
     def _release_operations(self) -> None:
         operations = list(self._operations.values())
-        self._operations.clear()
+        for operation in operations:
+            self._forget(operation)
         for operation in operations:
             if operation.cohort is not None:
                 operation.cohort.leave(operation)
@@ -265,6 +337,9 @@ class Connection:
         """Everything the connection held: its subscriptions, its timer, its writer."""
         self._closing = True
         self._cancel_timer()
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
         self._release_operations()
         self._outbox.clear()
         if self._writer is not None:

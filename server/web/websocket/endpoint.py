@@ -18,7 +18,7 @@ from . import close_codes
 from .admission import admit
 from .close_codes import CloseReason
 from .cohorts import CohortRegistry
-from .connection import Admit, Connection, Limits
+from .connection import Admit, Connection, Limits, Tally
 from .dialects import choose
 
 
@@ -55,13 +55,17 @@ class OpenConnections:
 def websocket_endpoint(
     registry: CohortRegistry, connections: OpenConnections, admit: Admit, limits: Limits
 ) -> Callable[[WebSocket], Awaitable[None]]:
+    tally = Tally()
+
     async def endpoint(websocket: WebSocket) -> None:
         dialect = choose(websocket.scope.get("subprotocols", []))
         if dialect is None:
             refused = close_codes.SUBPROTOCOL_NOT_ACCEPTABLE
             await websocket.close(refused.code, refused.reason)
             return
-        connection = Connection(websocket, dialect, registry=registry, admit=admit, limits=limits)
+        connection = Connection(
+            websocket, dialect, registry=registry, admit=admit, limits=limits, tally=tally
+        )
         await connections.serve(connection)
 
     return endpoint
@@ -81,6 +85,8 @@ def mount_live(app: FastAPI, schema: strawberry.Schema, settings: Settings) -> C
         keepalive_seconds=settings.ws_keepalive_seconds,
         init_timeout_seconds=settings.ws_init_timeout_seconds,
         max_message_bytes=settings.max_body_bytes,
+        max_operations_per_socket=settings.ws_max_operations_per_socket,
+        max_operations_per_owner=settings.ws_max_operations_per_token,
     )
     connections = OpenConnections()
     app.add_api_websocket_route(
