@@ -142,10 +142,6 @@ async def own_database(temporal_runtime: Runtime, tmp_path: Path) -> AsyncIterat
             await runtime.close()
 
 
-@pytest.mark.skip(
-    reason="to be brought onto the agent queue: jobs now wait for a free agent slot before "
-    "they start, and the race's deadlines predate that"
-)
 async def test_two_worker_processes_delivering_the_same_rows_start_each_job_once(
     own_database: Runtime, temporal_client: Client, tenant: str, tmp_path: Path
 ) -> None:
