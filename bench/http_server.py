@@ -22,11 +22,17 @@ def build_app(runtime: Runtime) -> FastAPI:
 
     @app.get("/bench/jobs-page")
     async def jobs_page(
-        request: Request, after: str | None = None, status: JobStatus | None = None
+        request: Request,
+        after: str | None = None,
+        status: JobStatus | None = None,
+        search: str | None = None,
     ) -> Response:
         session_factory = request.app.state.runtime.session_factory
         body = await plain_page_bytes(
-            session_factory, tenant=TENANT, job_filter=page_filter(status), after=after
+            session_factory,
+            tenant=TENANT,
+            job_filter=page_filter(status, search),
+            after=after,
         )
         return Response(content=body, media_type="application/json")
 

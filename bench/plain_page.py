@@ -29,8 +29,8 @@ class PageData:
     agents: dict[int, Agent]
 
 
-def page_filter(status: JobStatus | None) -> JobFilter:
-    return JobFilter(statuses=(status,)) if status is not None else JobFilter()
+def page_filter(status: JobStatus | None, search: str | None = None) -> JobFilter:
+    return JobFilter(statuses=(status,) if status is not None else (), search=search)
 
 
 async def read_page(
