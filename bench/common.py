@@ -307,6 +307,16 @@ async def _reset_postgres(url: URL) -> None:
         await admin.dispose()
 
 
+async def reset_database(database_url: str) -> None:
+    """An empty database at `database_url` (127.0.0.1 only), whatever it held."""
+    check_loopback(database_url)
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        _reset_sqlite(url)
+    else:
+        await _reset_postgres(url)
+
+
 async def drop_postgres_database(database_url: str) -> None:
     url = make_url(database_url)
     name = url.database or ""
@@ -325,6 +335,19 @@ def _shown(url: URL) -> str:
 # The server ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ServedApp:
+    base_url: str
+    pid: int
+
+    def rss_bytes(self) -> int:
+        """The server process's resident memory now (Linux /proc)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise SystemExit(f"no VmRSS for process {self.pid}")
+
+
 @contextlib.contextmanager
 def served(
     database_url: str,
@@ -337,6 +360,21 @@ def served(
     subprocess on 127.0.0.1; yields its base URL and stops it on the way out. With
     `access_log`, it logs every request (its output is thrown away); `environment` adds
     variables (settings, OTEL_*)."""
+    with served_process(
+        database_url, start_timeout=start_timeout, access_log=access_log, environment=environment
+    ) as app:
+        yield app.base_url
+
+
+@contextlib.contextmanager
+def served_process(
+    database_url: str,
+    *,
+    start_timeout: float = 60.0,
+    access_log: bool = False,
+    environment: Mapping[str, str] | None = None,
+) -> Iterator[ServedApp]:
+    """`served`, naming the server's process too (to watch its memory)."""
     check_loopback(database_url)
     port = free_port()
     command = [sys.executable, "-m", "bench.http_server", "--database-url", database_url]
@@ -352,7 +390,7 @@ def served(
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base_url, process, start_timeout)
-        yield base_url
+        yield ServedApp(base_url=base_url, pid=process.pid)
     finally:
         stop_process(process)
 

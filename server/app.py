@@ -1,5 +1,5 @@
 """The ASGI application: GraphQL over HTTP at /graphql, GraphiQL in a browser, /healthz and
-/readyz, webhooks in at /hooks/{source}."""
+/readyz, webhooks in at /hooks/{source}, log downloads at /jobs/{number}/logs."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -16,6 +16,7 @@ from server.web import playground, readiness
 from server.web.context import request_context
 from server.web.hardening import harden
 from server.web.hooks import hook_routes
+from server.web.log_export import log_export_routes
 from server.web.metrics import mount_metrics
 from server.web.probes import probe_routes
 from server.web.router import JobmonitorRouter
@@ -83,4 +84,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         mount_metrics(app, settings.metrics_token.get_secret_value())
     app.include_router(probe_routes())
     app.include_router(hook_routes(settings))
+    app.include_router(log_export_routes())
     return app

@@ -22,6 +22,7 @@ from resolvers.ids import storable
 from resolvers.timeline_lookup import TimelineLookup
 from server.db import models
 from server.domain import rules
+from server.domain.downloads import job_logs_path
 from server.domain.enums import JobOrder
 from server.domain.errors import InvalidArgument, NotFound
 from server.domain.filters import JobFilter as DomainJobFilter
@@ -372,6 +373,10 @@ class Job(relay.Node):
         streams: list[LogStream] | None = None,
     ) -> LogConnection:
         return await log_connection(info, self.number, first=first, after=after, streams=streams)
+
+    @strawberry.field(description="Where to download the whole log (JSON lines).")
+    def logs_url(self) -> str:
+        return job_logs_path(self.number)
 
     @strawberry.field(description="Set while the job waits for an agent.")
     async def queue(self, info: Info) -> JobQueuePosition | None:

@@ -61,6 +61,13 @@ class Gate:
             return self.trusted()
         if _wants_ide(connection):
             return Principal.nobody()
+        return await self.admit_token(connection)
+
+    async def admit_token(self, connection: HTTPConnection) -> Principal:
+        """The principal of a request that must carry a token whatever it accepts (a download
+        has no page to render); raises RequestRejected (401, 429) otherwise."""
+        if not self.enabled:
+            return self.trusted()
         principal = await self._principal(connection.headers.get("authorization"))
         if principal is None:
             raise RequestRejected(

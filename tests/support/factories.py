@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Agent, Job, JobEvent, JobStep, LogLine, Workflow
@@ -139,3 +139,29 @@ async def stored_job(runtime: Runtime, number: int) -> StoredJob:
             select(func.count()).select_from(JobEvent).where(JobEvent.job_number == number)
         )
     return StoredJob(status=job.status, version=job.version, events=int(events or 0))
+
+
+async def bulk_log_lines(
+    session_factory: async_sessionmaker[AsyncSession], job: Job, count: int, *, batch: int = 20_000
+) -> None:
+    """`count` lines for `job` written in a few multi-row inserts: line n is on stream
+    n % 3, of step n % 4, with message `line n`."""
+    streams = list(LogStream)
+    for start in range(1, count + 1, batch):
+        async with session_factory() as session, session.begin():
+            await session.execute(
+                insert(LogLine),
+                [
+                    {
+                        "tenant_id": job.tenant_id,
+                        "job_number": job.number,
+                        "sequence": n,
+                        "step": n % 4,
+                        "attempt": 1,
+                        "stream": streams[n % len(streams)],
+                        "message": f"line {n}",
+                        "at": BASE_TIME + timedelta(milliseconds=n),
+                    }
+                    for n in range(start, min(start + batch, count + 1))
+                ],
+            )
