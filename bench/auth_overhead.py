@@ -99,7 +99,7 @@ def _numbers(document: dict[str, Any]) -> list[int]:
 async def gate_alone(runtime: Runtime, token: str, runs: int) -> None:
     """The work auth adds to a request, timed on its own: the gate admitting a cached token."""
     settings = runtime.settings.model_copy(update={"auth": AuthMode.ENABLED})
-    gate = Gate.over(settings, runtime.session_factory)
+    gate = Gate.over(settings, runtime.session_factory, runtime.bus)
     request = Request(
         {
             "type": "http",

@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     def use(app: FastAPI, runtime: Runtime) -> None:
         app.state.runtime = runtime
-        app.state.gate = Gate.over(runtime.settings, runtime.session_factory)
+        app.state.gate = Gate.over(runtime.settings, runtime.session_factory, runtime.bus)
         app.state.readiness = readiness.for_runtime(runtime, temporal=True, bus=True)
         start_tracing(runtime.engine)
 

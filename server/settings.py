@@ -4,7 +4,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -86,6 +86,19 @@ class Settings(BaseSettings):
         default=600, ge=0, description="Requests per minute per token (0: unlimited)."
     )
     rate_limit_burst: int = Field(default=60, ge=1, description="Requests a token may burst.")
+    unauthenticated_rate_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Requests without a valid token per minute per client address (0: unlimited).",
+    )
+    unauthenticated_rate_burst: int = Field(
+        default=20, ge=1, description="Requests without a valid token an address may burst."
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description='Proxies whose X-Forwarded-For names the client, e.g. ["10.0.0.7"]; '
+        "from any other peer the header is ignored.",
+    )
     max_query_depth: int = Field(default=12, ge=1, description="Deepest selection accepted.")
     max_query_tokens: int = Field(default=2000, ge=1, description="Most tokens in a document.")
     max_aliases: int = Field(default=30, ge=0, description="Most aliases in a document.")

@@ -111,7 +111,7 @@ async def test_a_revoked_token_stops_working(authed_runtime: Runtime, tenant: st
     issued = await create_token(authed_runtime.session_factory, tenant=tenant, role=Role.VIEWER)
     async with serving(app_with(authed_runtime, token_cache_seconds=0)) as http:
         before = await post(http, JOBS, issued.token)
-        await revoke_token(authed_runtime.session_factory, token_id=issued.id)
+        await revoke_token(authed_runtime.session_factory, authed_runtime.bus, token_id=issued.id)
         after = await post(http, JOBS, issued.token)
 
     assert before.status_code == 200

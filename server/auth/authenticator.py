@@ -15,8 +15,9 @@ V = TypeVar("V")
 
 
 class Authenticator:
-    """Remembers each valid token for `ttl` seconds; a revoked token stops working at most
-    that long after `tokens revoke`, in every server process. A well-formed token that is
+    """Remembers each valid token for `ttl` seconds, or until the event bus says it was
+    revoked (`forget`); without that notice a revoked token stops working at most `ttl`
+    seconds after `tokens revoke`, in every server process. A well-formed token that is
     unknown (or revoked) is remembered as such for `ttl` seconds too, so guessing costs no
     database read each time; tokens that are not even well-formed are refused unread.
     Each cache holds at most 4096 entries and is emptied when full."""
@@ -33,6 +34,9 @@ class Authenticator:
         self._clock = clock
         self._known: dict[str, tuple[float, Principal]] = {}
         self._unknown: dict[str, float] = {}
+        self._forgotten = 0
+        """Counts revocations heard of: a lookup that began before one does not cache what
+        it read, since the row may have been read before the revocation committed."""
 
     async def principal(self, token: str) -> Principal | None:
         if not well_formed(token):
@@ -44,10 +48,11 @@ class Authenticator:
             return cached[1]
         if self._unknown.get(key, now) > now:
             return None
+        forgotten = self._forgotten
         principal = await principal_for_digest(self._session_factory, key)
         if principal is None:
             self._known.pop(key, None)
-        if self._ttl > 0:
+        if self._ttl > 0 and forgotten == self._forgotten:
             if principal is None:
                 _remember(self._unknown, key, now + self._ttl)
             else:
@@ -56,10 +61,16 @@ class Authenticator:
 
     def forget(self, token_id: int) -> None:
         """The token was found revoked: stop trusting it now."""
+        self._forgotten += 1
         for key, (_, principal) in list(self._known.items()):
             if principal.token_id == token_id:
                 del self._known[key]
                 self._unknown[key] = self._clock() + self._ttl
+
+    def forget_all(self) -> None:
+        """Revocations may have been missed (the event bus reconnected): re-read every token."""
+        self._forgotten += 1
+        self._known.clear()
 
 
 def _remember(cache: dict[str, V], key: str, value: V) -> None:

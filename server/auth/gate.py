@@ -5,9 +5,11 @@ from collections.abc import Callable, Mapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
+from server.events import EventBus
 from server.settings import AuthMode, Settings
 
 from .authenticator import Authenticator
+from .client_address import client_address, limit_key
 from .principal import Principal
 from .rate_limit import RateLimiter
 from .rejection import RejectionCode, RequestRejected
@@ -30,14 +32,24 @@ class Gate:
         self._limiter = RateLimiter(
             per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
         )
+        self._strangers = RateLimiter(
+            per_minute=settings.unauthenticated_rate_per_minute,
+            burst=settings.unauthenticated_rate_burst,
+        )
 
     @classmethod
-    def over(cls, settings: Settings, session_factory: async_sessionmaker[AsyncSession]) -> "Gate":
-        """A gate that looks tokens up in this database."""
+    def over(
+        cls,
+        settings: Settings,
+        session_factory: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+    ) -> "Gate":
+        """A gate that looks tokens up in this database and hears of revocations on `bus`."""
         authenticator = Authenticator(session_factory, ttl=settings.token_cache_seconds)
         watch = TokenWatch(
             session_factory,
             authenticator,
+            bus,
             interval=max(settings.token_cache_seconds, _SHORTEST_WATCH_SECONDS),
         )
         return cls(settings, authenticator, watch)
@@ -70,16 +82,30 @@ class Gate:
             return self.trusted()
         principal = await self._principal(connection.headers.get("authorization"))
         if principal is None:
-            raise RequestRejected(
-                401,
-                RejectionCode.UNAUTHENTICATED,
-                "a valid API token is required: send `Authorization: Bearer <token>`",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            raise self.unauthenticated(connection)
         rejection = self.rate_limited(principal)
         if rejection is not None:
             raise rejection
         return principal
+
+    def unauthenticated(self, connection: HTTPConnection) -> RequestRejected:
+        """The refusal of a request without a valid token: 401, or 429 once its client
+        address has sent too many such requests (guessing tokens, or a misconfigured
+        client hammering the API)."""
+        address = client_address(connection, self._settings.trusted_proxies)
+        wait = self._strangers.retry_after(limit_key(address))
+        if wait is not None:
+            return RequestRejected.too_many(
+                wait,
+                f"too many requests without a valid token from {address}: "
+                f"{self._settings.unauthenticated_rate_per_minute} a minute",
+            )
+        return RequestRejected(
+            401,
+            RejectionCode.UNAUTHENTICATED,
+            "a valid API token is required: send `Authorization: Bearer <token>`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     async def authenticate_params(self, params: object) -> Principal | None:
         """The principal named by a websocket's `connection_init` payload
@@ -96,8 +122,9 @@ class Gate:
         return await self.authenticate_params(params) == principal
 
     def watch(self, principal: Principal, on_revoked: Revoked) -> Callable[[], None]:
-        """Call `on_revoked` within `TOKEN_CACHE_SECONDS` of the principal's token being
-        revoked; the returned function stops watching."""
+        """Call `on_revoked` when the principal's token is revoked (at once when the bus
+        carries the notice, within `TOKEN_CACHE_SECONDS` otherwise); the returned function
+        stops watching."""
         if principal.token_id is None:
             return _nothing
         return self._watch.watch(principal.token_id, on_revoked)
@@ -109,14 +136,10 @@ class Gate:
         wait = self._limiter.retry_after(principal.token_id)
         if wait is None:
             return None
-        seconds = max(1, round(wait + 0.5))
-        return RequestRejected(
-            429,
-            RejectionCode.RATE_LIMITED,
+        return RequestRejected.too_many(
+            wait,
             f"rate limit exceeded for this token: "
-            f"{self._settings.rate_limit_per_minute} requests a minute; "
-            f"retry in {seconds} s",
-            headers={"Retry-After": str(seconds)},
+            f"{self._settings.rate_limit_per_minute} requests a minute",
         )
 
     async def _principal(self, header: str | None) -> Principal | None:

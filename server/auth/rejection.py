@@ -34,6 +34,17 @@ class RequestRejected(Exception):
         self.message = message
         self.headers = headers or {}
 
+    @classmethod
+    def too_many(cls, wait: float, reason: str) -> "RequestRejected":
+        """429 with `Retry-After`: the whole seconds until `wait` has passed."""
+        seconds = max(1, round(wait + 0.5))
+        return cls(
+            429,
+            RejectionCode.RATE_LIMITED,
+            f"{reason}; retry in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
+
     def response(self) -> JSONResponse:
         return JSONResponse(
             {

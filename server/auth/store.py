@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.db.models import ApiToken
 from server.domain.errors import InvalidArgument, NotFound
 from server.domain.roles import Role
+from server.events import EventBus, TokenRevoked
 
 from .principal import Principal
 from .tokens import digest, new_token
@@ -52,17 +53,22 @@ async def create_token(
         return IssuedToken(id=row.id, tenant=tenant, role=role, name=row.name, token=token)
 
 
-async def revoke_token(session_factory: async_sessionmaker[AsyncSession], *, token_id: int) -> None:
-    """Revokes the token; servers stop accepting it within `token_cache_seconds`."""
+async def revoke_token(
+    session_factory: async_sessionmaker[AsyncSession], bus: EventBus, *, token_id: int
+) -> None:
+    """Revokes the token and, after commit, tells every process on `bus`; a process the
+    notice does not reach stops accepting the token within `token_cache_seconds`."""
     async with session_factory() as session, session.begin():
         revoked = await session.execute(
             update(ApiToken)
             .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
             .values(revoked_at=datetime.now(UTC))
-            .returning(ApiToken.id)
+            .returning(ApiToken.tenant_id)
         )
-        if revoked.first() is None:
+        tenant = revoked.scalar_one_or_none()
+        if tenant is None:
             raise NotFound(f"no live token has the id {token_id}", field="id")
+    await bus.publish([TokenRevoked(tenant=tenant, token_id=token_id)])
 
 
 async def principal_for_digest(

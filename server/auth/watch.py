@@ -1,16 +1,21 @@
-"""Open websockets learn within one interval that their token was revoked.
+"""Revocations reach every process at once through the event bus, and open websockets close.
 
-The tokens behind every open websocket of the process are re-read together, in one query per
-interval (`TOKEN_CACHE_SECONDS`) however many sockets there are; each socket whose token no
-longer works is called back (it closes with 4403), and the token leaves the cache at once.
+`tokens revoke` publishes a `TokenRevoked` notice after its commit; each process that hears
+it drops the token from its cache and calls back the sockets it opened (they close with
+4403). As a backstop for notices lost while the bus reconnected (a `Resync`) or for
+processes that share no bus (SQLite, one process each), the tokens behind every open
+websocket are also re-read together, in one query per interval (`TOKEN_CACHE_SECONDS`)
+however many sockets there are.
 """
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.events import Delivery, EventBus, Resync, TokenRevoked
 
 from .authenticator import Authenticator
 from .store import live_token_ids
@@ -24,6 +29,7 @@ class TokenWatch:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         authenticator: Authenticator,
+        bus: EventBus,
         *,
         interval: float,
     ) -> None:
@@ -32,6 +38,8 @@ class TokenWatch:
         self._interval = interval
         self._watchers: dict[int, set[Revoked]] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self._sweep_due = asyncio.Event()
+        self._unsubscribe = bus.subscribe(self._heard)
 
     def watch(self, token_id: int, on_revoked: Revoked) -> Callable[[], None]:
         """Call `on_revoked` once the token stops working; the returned function unwatches."""
@@ -49,6 +57,7 @@ class TokenWatch:
         return unwatch
 
     async def close(self) -> None:
+        self._unsubscribe()
         sweeper, self._sweeper = self._sweeper, None
         if sweeper is not None:
             sweeper.cancel()
@@ -58,7 +67,9 @@ class TokenWatch:
     async def _sweep_while_watched(self) -> None:
         try:
             while self._watchers:
-                await asyncio.sleep(self._interval)
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._sweep_due.wait(), self._interval)
+                self._sweep_due.clear()
                 try:
                     await self._sweep()
                 except Exception:
@@ -71,8 +82,18 @@ class TokenWatch:
         token_ids = list(self._watchers)
         live = await live_token_ids(self._session_factory, token_ids)
         for token_id in token_ids:
-            if token_id in live:
-                continue
-            self._authenticator.forget(token_id)
-            for on_revoked in self._watchers.pop(token_id, set()):
-                on_revoked()
+            if token_id not in live:
+                self._revoked(token_id)
+
+    def _heard(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            if isinstance(delivery, TokenRevoked):
+                self._revoked(delivery.token_id)
+            elif isinstance(delivery, Resync):
+                self._authenticator.forget_all()
+                self._sweep_due.set()
+
+    def _revoked(self, token_id: int) -> None:
+        self._authenticator.forget(token_id)
+        for on_revoked in self._watchers.pop(token_id, set()):
+            on_revoked()

@@ -43,9 +43,12 @@ def create_token_command(
 def revoke_token_command(
     token_id: Annotated[int, typer.Argument(help="The id `tokens create` printed.")],
 ) -> None:
-    """Revoke a token; servers refuse it within JOBMONITOR_TOKEN_CACHE_SECONDS."""
+    """Revoke a token; servers sharing the event bus refuse it at once, others within
+    JOBMONITOR_TOKEN_CACHE_SECONDS."""
     try:
-        with_runtime(lambda runtime: revoke_token(runtime.session_factory, token_id=token_id))
+        with_runtime(
+            lambda runtime: revoke_token(runtime.session_factory, runtime.bus, token_id=token_id)
+        )
     except DomainError as error:
         typer.echo(error.message, err=True)
         raise typer.Exit(1) from error

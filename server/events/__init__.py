@@ -1,7 +1,7 @@
 """Change notices and the bus that carries them to subscribers, after commit."""
 
 from .bus import EventBus, InProcessBus
-from .notices import Delivery, JobChanged, LogAppended, Notice, Resync
+from .notices import Delivery, JobChanged, LogAppended, Notice, Resync, TokenRevoked
 
 __all__ = [
     "Delivery",
@@ -11,4 +11,5 @@ __all__ = [
     "LogAppended",
     "Notice",
     "Resync",
+    "TokenRevoked",
 ]

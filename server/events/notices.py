@@ -20,10 +20,18 @@ class LogAppended:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenRevoked:
+    """An API token was revoked: every process stops trusting it at once."""
+
+    tenant: str
+    token_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Resync:
     """Notices may have been lost (the bus reconnected): every subscriber reads afresh."""
 
 
-Notice = JobChanged | LogAppended
+Notice = JobChanged | LogAppended | TokenRevoked
 Delivery = Notice | Resync
 """What subscribers of the bus receive: the notices, and now and then a Resync."""

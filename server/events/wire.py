@@ -5,12 +5,13 @@ from typing import Any, assert_never
 
 import orjson
 
-from .notices import JobChanged, LogAppended, Notice
+from .notices import JobChanged, LogAppended, Notice, TokenRevoked
 
 # PostgreSQL refuses payloads of 8000 bytes or more; keep room for the envelope.
 MAX_PAYLOAD_BYTES = 7900
 _JOB = "j"
 _LOG = "l"
+_TOKEN = "t"
 
 
 def encode(origin: str, notices: Sequence[Notice]) -> Iterator[str]:
@@ -33,21 +34,26 @@ def decode(payload: str) -> tuple[str, list[Notice]]:
     """The origin of a payload and its notices; unknown kinds are skipped."""
     message: dict[str, Any] = orjson.loads(payload)
     notices: list[Notice] = []
-    for kind, tenant, job_number, sequence in message["n"]:
+    for kind, tenant, number, sequence in message["n"]:
         if kind == _JOB:
-            notices.append(JobChanged(tenant=tenant, job_number=job_number, sequence=sequence))
+            notices.append(JobChanged(tenant=tenant, job_number=number, sequence=sequence))
         elif kind == _LOG:
-            notices.append(LogAppended(tenant=tenant, job_number=job_number, sequence=sequence))
+            notices.append(LogAppended(tenant=tenant, job_number=number, sequence=sequence))
+        elif kind == _TOKEN:
+            notices.append(TokenRevoked(tenant=tenant, token_id=number))
     return message["o"], notices
 
 
 def _pack(notice: Notice) -> list[Any]:
-    """A notice as [kind, tenant, job, sequence]; anything else is a bug, not a log notice."""
+    """A notice as [kind, tenant, number, sequence] (the number: a job's, or a token's id);
+    anything else is a bug, not a log notice."""
     match notice:
         case JobChanged():
             return [_JOB, notice.tenant, notice.job_number, notice.sequence]
         case LogAppended():
             return [_LOG, notice.tenant, notice.job_number, notice.sequence]
+        case TokenRevoked():
+            return [_TOKEN, notice.tenant, notice.token_id, None]
         case _:
             assert_never(notice)
 

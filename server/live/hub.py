@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from itertools import zip_longest
-from typing import TypeVar
+from typing import TypeVar, assert_never
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Job, JobEvent
 from server.domain.filters import JobFilter
-from server.events import Delivery, EventBus, JobChanged, LogAppended, Resync
+from server.events import Delivery, EventBus, JobChanged, LogAppended, Resync, TokenRevoked
 from server.observability.metrics import FANOUT_LAG
 from server.reads import status_events
 
@@ -165,17 +165,20 @@ class LiveHub:
 
     def _received(self, notices: Sequence[Delivery]) -> None:
         for notice in notices:
-            if isinstance(notice, Resync):
-                self._wake_all()
-                continue
-            key = (notice.tenant, notice.job_number)
-            if isinstance(notice, LogAppended):
-                _wake(self._logs.get(key))
-            elif isinstance(notice, JobChanged):
-                _wake(self._jobs.get(key))
-                if notice.sequence is not None:
-                    _wake(self._tenants.get(notice.tenant))
-                    self._tail_due.set()
+            match notice:
+                case Resync():
+                    self._wake_all()
+                case LogAppended():
+                    _wake(self._logs.get((notice.tenant, notice.job_number)))
+                case JobChanged():
+                    _wake(self._jobs.get((notice.tenant, notice.job_number)))
+                    if notice.sequence is not None:
+                        _wake(self._tenants.get(notice.tenant))
+                        self._tail_due.set()
+                case TokenRevoked():
+                    pass  # the gate's business, not the live streams'
+                case _:
+                    assert_never(notice)
 
     def _wake_all(self) -> None:
         for registry in (self._jobs, self._logs, self._tenants):

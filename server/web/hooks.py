@@ -37,13 +37,7 @@ def hook_routes(settings: Settings) -> APIRouter:
             raise RequestRejected(404, RejectionCode.NOT_FOUND, f"no webhook source {source!r}")
         wait = limiter.retry_after(source)
         if wait is not None:
-            seconds = max(1, round(wait + 0.5))
-            raise RequestRejected(
-                429,
-                RejectionCode.RATE_LIMITED,
-                f"rate limit exceeded for source {source!r}; retry in {seconds} s",
-                headers={"Retry-After": str(seconds)},
-            )
+            raise RequestRejected.too_many(wait, f"rate limit exceeded for source {source!r}")
         body = await _body(request)
         offered = request.headers.get(SIGNATURE_HEADER, "")
         if not signed_by(secret.get_secret_value(), body, offered):

@@ -56,8 +56,11 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """What every server of the API passes to uvicorn (`serve`, `dev`): websocket messages
     capped like request bodies (the app checks them too, for servers started otherwise), and
     no per-message compression: a small compressed frame could inflate far beyond the cap,
-    and live updates are small; logging as JOBMONITOR_LOG_FORMAT says."""
+    and live updates are small; no proxy headers (uvicorn believes X-Forwarded-For from
+    127.0.0.1 by default: the gate reads it from JOBMONITOR_TRUSTED_PROXIES only); logging
+    as JOBMONITOR_LOG_FORMAT says."""
     return {
+        "proxy_headers": False,
         "ws_max_size": settings.max_body_bytes,
         "ws_per_message_deflate": False,
         "log_config": uvicorn_log_config(settings),

@@ -11,14 +11,21 @@ from server.auth.gate import Gate, gate_of
 from server.web.context import context_for, runtime_of
 from server.web.request_id import request_id_of
 
+from . import close_codes
+from .close_codes import CloseReason
 from .connection import Admission
 
 
-async def admit(websocket: WebSocket, params: object) -> Admission | None:
+async def admit(websocket: WebSocket, params: object) -> Admission | CloseReason:
+    """The socket's admission, or why it closes: a bad token (4403), or too many bad
+    tokens from its client address (4429)."""
     gate = gate_of(websocket)
     principal = await gate.authenticate_params(params)
     if principal is None:
-        return None
+        refusal = gate.unauthenticated(websocket)
+        if refusal.status == 429:
+            return close_codes.throttled(refusal.message)
+        return close_codes.FORBIDDEN
     runtime = runtime_of(websocket)
     request_id = request_id_of(websocket.state)
     return Admission(

@@ -27,3 +27,8 @@ SHUTTING_DOWN = CloseReason(
 
 def duplicate(operation_id: str) -> CloseReason:
     return CloseReason(4409, f"Subscriber for {operation_id[:80]} already exists")
+
+
+def throttled(message: str) -> CloseReason:
+    """Too many sockets from one address sent no valid token (a close reason fits 123 bytes)."""
+    return CloseReason(4429, message[:120])

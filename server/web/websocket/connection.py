@@ -41,7 +41,7 @@ class Admission:
     """Calls back when the credentials are revoked; returns how to stop watching."""
 
 
-Admit = Callable[[WebSocket, object], Awaitable[Admission | None]]
+Admit = Callable[[WebSocket, object], Awaitable[Admission | CloseReason]]
 _GONE = (WebSocketDisconnect, OSError, RuntimeError)
 """What sending raises once the client went away."""
 
@@ -199,10 +199,11 @@ class Connection:
             return
         self._cancel_timer()
         admission = await self._admit(self._websocket, payload)
-        if admission is None:
+        if isinstance(admission, CloseReason):
             if self.dialect is LEGACY_WS:
-                self.push('{"type":"connection_error","payload":{"message":"Forbidden"}}')
-            self.close(close_codes.FORBIDDEN, after_queued=True)
+                error = {"type": "connection_error", "payload": {"message": admission.reason}}
+                self.push(orjson.dumps(error).decode())
+            self.close(admission, after_queued=True)
             return
         self._admission = admission
         self._unwatch = admission.watch(self._revoked)
