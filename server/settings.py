@@ -241,6 +241,12 @@ class Settings(BaseSettings):
     database_url_file: Path | None = Field(
         default=None, description="A file holding JOBMONITOR_DATABASE_URL (a mounted secret)."
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Processes of `jobmonitor serve` sharing its port (PostgreSQL only: they "
+        "hear each other's events through LISTEN/NOTIFY).",
+    )
     database_pool_size: int = Field(
         default=10, ge=1, description="PostgreSQL connections each process keeps open."
     )

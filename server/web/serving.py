@@ -67,7 +67,15 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def serve_api(app: FastAPI, *, host: str, port: int, settings: Settings) -> None:
+def serve_api(
+    app: FastAPI,
+    *,
+    host: str,
+    port: int,
+    settings: Settings,
+    sockets: list[socket.socket] | None = None,
+) -> None:
+    """Serve until SIGTERM or SIGINT; on `sockets` already listening when given (workers)."""
     config = uvicorn.Config(
         app,
         host=host,
@@ -75,4 +83,4 @@ def serve_api(app: FastAPI, *, host: str, port: int, settings: Settings) -> None
         **uvicorn_options(settings),
         timeout_graceful_shutdown=round(settings.shutdown_grace_seconds),
     )
-    GracefulServer(config, app=app, grace_seconds=settings.shutdown_grace_seconds).run()
+    GracefulServer(config, app=app, grace_seconds=settings.shutdown_grace_seconds).run(sockets)
