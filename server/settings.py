@@ -295,10 +295,10 @@ class Settings(BaseSettings):
         "lock); otherwise they refuse to start on a schema behind their code.",
     )
     shutdown_grace_seconds: float = Field(
-        default=20.0,
+        default=5.0,
         ge=0,
         description="On SIGTERM, how long requests, websockets, activities and agent steps get "
-        "to finish; the process exits at most 5 s later whatever it waits on.",
+        "to finish; the process exits at most 4 s later whatever it waits on.",
     )
     probe_port: int | None = Field(
         default=None,

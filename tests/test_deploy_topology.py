@@ -5,8 +5,8 @@ one worker, two agents, Temporal behind a mutual-TLS proxy.
 One job per example workflow is dispatched through replica A while a subscriber of replica B
 sees every status; replica B gets SIGTERM mid-subscription (its websocket closes with 1001 and
 a resume hint) and the subscriber resumes on A with `after`: nothing is lost. Then Temporal
-stops answering and PgBouncer freezes, and every process still exits within its grace + 5 s
-of SIGTERM.
+stops answering and PgBouncer freezes, and every process still exits within its grace +
+HARD_STOP_MARGIN of SIGTERM.
 """
 
 import asyncio
@@ -48,7 +48,7 @@ INPUTS: dict[str, dict[str, Any]] = {
 }
 ENDED = {"COMPLETED", "FAILED", "CANCELLED"}
 GRACE_SECONDS = 2.0
-# The machine may be busy: on top of grace + 5 s, the time to notice that a process ended.
+# The machine may be busy: on top of grace + HARD_STOP_MARGIN, the time to notice an exit.
 EXIT_SLACK_SECONDS = 10.0
 READY_SECONDS = 180.0
 # The longest the jobs may take to end (the slow example sleeps 10 s; the machine may be busy).
@@ -75,7 +75,7 @@ class Member:
             await until_answering(http, self.ready_url, self.process, within=READY_SECONDS)
 
     async def stops_in_time(self) -> None:
-        """SIGTERM; the process must be gone within grace + 5 s (and the slack)."""
+        """SIGTERM; the process must be gone within grace + HARD_STOP_MARGIN (and the slack)."""
         self.process.send_signal(signal.SIGTERM)
         try:
             async with asyncio.timeout(GRACE_SECONDS + HARD_STOP_MARGIN + EXIT_SLACK_SECONDS):
@@ -278,7 +278,7 @@ async def test_the_deployment_runs_every_example_and_loses_nothing_across_a_repl
         }
 
         # and with Temporal gone and PostgreSQL (through PgBouncer) not answering, every
-        # process still exits within grace + 5 s of SIGTERM
+        # process still exits within grace + HARD_STOP_MARGIN of SIGTERM
         temporal_proxy.stop_answering()
         with pgbouncer.frozen():
             await asyncio.gather(

@@ -20,10 +20,11 @@ from server.auth.exposure import unsafe_exposure
 from server.observability.logs import configure_logging
 from server.runtime import Runtime, process_runtime
 from server.settings import AuthMode, Settings
+from server.shutdown import arm_hard_stop
 from server.temporal.agent import AgentIdentity
 from server.temporal.client import connect_checked
 from server.temporal.dev_server import LOOPBACK, dev_server, preferred_port
-from server.web.serving import uvicorn_options
+from server.web.serving import EmbeddedServer, ServerFailed, uvicorn_options
 from server.workflows.store import load_workflow_files
 
 from .demo import running_demo
@@ -145,14 +146,23 @@ async def _with_dev_temporal(
 
 
 async def _serve_api(runtime: Runtime, *, host: str, port: int, stop: asyncio.Event) -> None:
-    """Serve until `stop` is set or the server ends (uvicorn handles Ctrl-C itself too)."""
+    """Serve until `stop` is set (Ctrl-C, SIGTERM) or the server ends. However it ends, what
+    follows (the agent, the worker, Temporal) gets the grace to wind down, then the process
+    exits whatever it still waits on; a server that could not start exits with an error."""
     config = uvicorn.Config(
         create_app(runtime=runtime), host=host, port=port, **uvicorn_options(runtime.settings)
     )
-    server = uvicorn.Server(config)
+    server = EmbeddedServer(config)
     serving = asyncio.create_task(server.serve())
     stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    server.should_exit = True
-    stopping.cancel()
-    await serving
+    try:
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        arm_hard_stop(runtime.settings.shutdown_grace_seconds)
+        server.should_exit = True
+        stopping.cancel()
+    try:
+        await serving
+    except ServerFailed as failed:
+        log.error("%s", failed)
+        raise typer.Exit(1) from failed

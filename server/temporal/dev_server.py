@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from server.net import free_port
+from server.shutdown import child_ended, on_hard_stop
 
 READY_TIMEOUT_SECONDS = 30.0
 LOOPBACK = "127.0.0.1"
@@ -45,6 +46,7 @@ async def dev_server(
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
     )
+    on_hard_stop(process.pid)
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
             await _until_answering(address, process)
@@ -55,6 +57,7 @@ async def dev_server(
         if process.returncode is None:
             process.terminate()
             await process.wait()
+        child_ended(process.pid)
 
 
 def preferred_port(port: int) -> int:

@@ -6,8 +6,10 @@ in flight get what is left of JOBMONITOR_SHUTDOWN_GRACE_SECONDS to finish; the p
 at most a few seconds after the grace whatever it still waits on (see `server.shutdown`).
 """
 
+import contextlib
 import socket
 import time
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
@@ -50,6 +52,27 @@ class GracefulServer(uvicorn.Server):
     def _left(self) -> float:
         started = self._signalled_at if self._signalled_at is not None else time.monotonic()
         return max(0.0, self._grace - (time.monotonic() - started))
+
+
+class EmbeddedServer(uvicorn.Server):
+    """uvicorn as one part of a process that handles its own signals (`jobmonitor dev`): the
+    process stops it with `should_exit`, and a failure to start (a port taken) is raised as
+    `ServerFailed` rather than uvicorn's `sys.exit`, so the rest of the process winds down."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().serve(sockets)
+        except SystemExit as exit_:
+            raise ServerFailed(self.config.host, self.config.port) from exit_
+
+
+class ServerFailed(Exception):
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(f"the API could not start on {host}:{port} (is the port taken?)")
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
