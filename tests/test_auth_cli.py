@@ -51,7 +51,9 @@ def served(monkeypatch: pytest.MonkeyPatch, database: None) -> list[dict[str, An
     `serve` may migrate)."""
     monkeypatch.setenv("JOBMONITOR_AUTO_MIGRATE", "true")
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(GracefulServer, "run", lambda server: calls.append(vars(server.config)))
+    monkeypatch.setattr(
+        GracefulServer, "run", lambda server, _sockets=None: calls.append(vars(server.config))
+    )
     return calls
 
 
