@@ -11,6 +11,7 @@ from dataloaders import Loaders
 from server.auth import Principal
 from server.live.hub import LiveHub
 from server.operations import OperationStore
+from server.services.deletion import JobDeletion
 from server.services.jobs import JobService
 from server.services.schedules import ScheduleService
 from server.settings import Settings
@@ -30,6 +31,8 @@ class Context(BaseContext):
     read_session_factory: async_sessionmaker[AsyncSession]
     operations: OperationStore
     """The persisted operations (automatic persisted queries, registered operations)."""
+    deletion: JobDeletion
+    """Deletes finished jobs (deleteJobs)."""
     timeline: TimelineSources | None = None
     request_id: str = ""
     """Names the request in the logs and in masked error messages."""

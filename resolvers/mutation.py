@@ -26,6 +26,18 @@ async def job_payload(info: Info, action: Callable[[], Awaitable[models.Job]]) -
     return JobPayload(job=(await jobs_from_rows(info, [row], detail=True))[0])
 
 
+def job_numbers(ids: list[strawberry.ID] | None) -> tuple[list[int], list[UserError]]:
+    """The job numbers behind a list of ids, and an error for each id that names no job."""
+    numbers: list[int] = []
+    errors: list[UserError] = []
+    for global_id in ids or ():
+        try:
+            numbers.append(job_number(global_id, field="ids"))
+        except NotFound as error:
+            errors.append(UserError.from_error(error))
+    return numbers, errors
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(extensions=[RequireRole(Role.OPERATOR)])
@@ -157,13 +169,7 @@ class Mutation:
         filter: JobFilter | None = None,
     ) -> BulkJobPayload:
         context = info.context
-        numbers: list[int] = []
-        errors: list[UserError] = []
-        for global_id in ids or ():
-            try:
-                numbers.append(job_number(global_id))
-            except NotFound as error:
-                errors.append(UserError.from_error(error))
+        numbers, errors = job_numbers(ids)
         cancelled, failures = await context.jobs.cancel_many(
             tenant=context.tenant,
             numbers=numbers,

@@ -8,6 +8,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from resolvers.cost import QueryCost
+from resolvers.deletion_mutation import DeletionMutation
 from resolvers.documents import LimitedParsing
 from resolvers.error_codes import DomainErrorCodes
 from resolvers.limits import DocumentLimits
@@ -26,7 +27,7 @@ def build_schema() -> strawberry.Schema:
     their field when a schema is built, so the same classes cannot build two schemas)."""
     return strawberry.Schema(
         query=merge_types("Query", (Query, ScheduleQuery)),
-        mutation=merge_types("Mutation", (Mutation, ScheduleMutation)),
+        mutation=merge_types("Mutation", (Mutation, ScheduleMutation, DeletionMutation)),
         subscription=Subscription,
         # @defer (and @stream): slow fields such as a job's timeline come in later parts of a
         # multipart/mixed answer, after the rest of the page.

@@ -21,6 +21,7 @@ from server.events.postgres import PostgresBus
 from server.live.hub import LiveHub
 from server.operations import OperationStore
 from server.services.automations import AutomationService
+from server.services.deletion import JobDeletion
 from server.services.execution import ExecutionService
 from server.services.jobs import JobService
 from server.services.notifications import NotificationDispatcher, RetryPolicy
@@ -60,6 +61,8 @@ class Runtime:
     """Webhook rules: stored from files, turned into jobs through `jobs`."""
     notifications: NotificationDispatcher
     """Sends the notifications workflows owe their targets, after commit."""
+    deletion: JobDeletion
+    """Deletes finished jobs with all they own (deleteJobs, the retention)."""
     timeline: TimelineSources | None = None
     """Temporal's side of job timelines, with the caches shared by requests."""
 
@@ -91,6 +94,7 @@ class Runtime:
             operations=OperationStore(session_factory, capacity=settings.persisted_queries_size),
             automations=automations_for(settings, session_factory, jobs),
             notifications=notifications_for(settings, session_factory),
+            deletion=JobDeletion(session_factory, bus),
             timeline=TimelineSources.from_settings(settings),
         )
 

@@ -346,6 +346,12 @@ class Settings(BaseSettings):
     notify_interval_seconds: float = Field(
         default=1.0, gt=0, description="How often the worker looks for notifications due."
     )
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Finished jobs older than this many days are deleted by `jobmonitor prune` "
+        "(unset: kept until deleted by hand).",
+    )
 
     @model_validator(mode="after")
     def _read_secret_files(self) -> Self:

@@ -27,6 +27,12 @@ class JobPayload:
 
 
 @strawberry.type
+class DeleteJobsPayload:
+    deleted_count: int = 0
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
 class BulkJobPayload:
     jobs: list[Job] = strawberry.field(default_factory=list)
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -5,7 +5,18 @@ from pydantic import ValidationError
 
 from server.settings import StartupError
 
-from . import api, automations, database, dev, operations, reconcile, tokens, workers, workflows
+from . import (
+    api,
+    automations,
+    database,
+    dev,
+    operations,
+    prune,
+    reconcile,
+    tokens,
+    workers,
+    workflows,
+)
 
 app = typer.Typer(
     help="jobmonitor: watch and steer workflow jobs that run on a fleet of agents.",
@@ -25,6 +36,7 @@ app.command()(workers.worker)
 app.command()(workers.agent)
 app.command()(dev.dev)
 app.command("reconcile")(reconcile.reconcile_command)
+app.command()(prune.prune)
 
 
 def main() -> None:

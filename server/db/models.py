@@ -459,3 +459,19 @@ class JobNotification(Base):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """An action kept for the record once its rows are gone: who deleted how many jobs, and
+    with which ids or filter."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_tenant_at", "tenant_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -28,10 +28,18 @@ class TokenRevoked:
 
 
 @dataclass(frozen=True, slots=True)
+class JobDeleted:
+    """The job is gone: its subscribers end, its tenant's counts change."""
+
+    tenant: str
+    job_number: int
+
+
+@dataclass(frozen=True, slots=True)
 class Resync:
     """Notices may have been lost (the bus reconnected): every subscriber reads afresh."""
 
 
-Notice = JobChanged | LogAppended | TokenRevoked
+Notice = JobChanged | LogAppended | TokenRevoked | JobDeleted
 Delivery = Notice | Resync
 """What subscribers of the bus receive: the notices, and now and then a Resync."""

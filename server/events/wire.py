@@ -5,13 +5,14 @@ from typing import Any, assert_never
 
 import orjson
 
-from .notices import JobChanged, LogAppended, Notice, TokenRevoked
+from .notices import JobChanged, JobDeleted, LogAppended, Notice, TokenRevoked
 
 # PostgreSQL refuses payloads of 8000 bytes or more; keep room for the envelope.
 MAX_PAYLOAD_BYTES = 7900
 _JOB = "j"
 _LOG = "l"
 _TOKEN = "t"
+_DELETED = "d"
 
 
 def encode(origin: str, notices: Sequence[Notice]) -> Iterator[str]:
@@ -41,6 +42,8 @@ def decode(payload: str) -> tuple[str, list[Notice]]:
             notices.append(LogAppended(tenant=tenant, job_number=number, sequence=sequence))
         elif kind == _TOKEN:
             notices.append(TokenRevoked(tenant=tenant, token_id=number))
+        elif kind == _DELETED:
+            notices.append(JobDeleted(tenant=tenant, job_number=number))
     return message["o"], notices
 
 
@@ -54,6 +57,8 @@ def _pack(notice: Notice) -> list[Any]:
             return [_LOG, notice.tenant, notice.job_number, notice.sequence]
         case TokenRevoked():
             return [_TOKEN, notice.tenant, notice.token_id, None]
+        case JobDeleted():
+            return [_DELETED, notice.tenant, notice.job_number, None]
         case _:
             assert_never(notice)
 

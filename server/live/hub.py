@@ -21,7 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Job, JobEvent
 from server.domain.filters import JobFilter
-from server.events import Delivery, EventBus, JobChanged, LogAppended, Resync, TokenRevoked
+from server.events import (
+    Delivery,
+    EventBus,
+    JobChanged,
+    JobDeleted,
+    LogAppended,
+    Resync,
+    TokenRevoked,
+)
 from server.observability.metrics import FANOUT_LAG
 from server.reads import status_events
 
@@ -175,6 +183,9 @@ class LiveHub:
                     if notice.sequence is not None:
                         _wake(self._tenants.get(notice.tenant))
                         self._tail_due.set()
+                case JobDeleted():
+                    _wake(self._jobs.get((notice.tenant, notice.job_number)))
+                    _wake(self._tenants.get(notice.tenant))
                 case TokenRevoked():
                     pass  # the gate's business, not the live streams'
                 case _:

@@ -64,14 +64,16 @@ async def status_changes(
 
 
 async def job_updates(hub: LiveHub, *, tenant: str, number: int) -> AsyncIterator[Job]:
-    """The job each time anything about it changes; many quick changes push its latest state."""
+    """The job each time anything about it changes; many quick changes push its latest state.
+    Ends when the job is deleted."""
     async with hub.job_signal(tenant, number) as signal:
         await _existing_job(hub, tenant, number)
         while True:
             await signal.wait()
             job = await _job(hub, tenant, number)
-            if job is not None:
-                yield job
+            if job is None:
+                return
+            yield job
 
 
 async def log_lines(

@@ -20,6 +20,7 @@ def context_for(runtime: Runtime, principal: Principal, *, request_id: str = "")
         live=runtime.live,
         read_session_factory=runtime.read_session_factory,
         operations=runtime.operations,
+        deletion=runtime.deletion,
         timeline=runtime.timeline,
         request_id=request_id,
     )
