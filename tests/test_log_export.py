@@ -19,21 +19,18 @@ EXPORTED = 100_000
 
 
 async def test_a_hundred_thousand_lines_stream_out_in_order(
-    runtime: Runtime, tenant: str, gql: GraphQLClient, live_server: LiveServer
+    runtime: Runtime, tenant: str, live_server: LiveServer
 ) -> None:
     world = await build_world(runtime.session_factory, tenant, [{"status": JobStatus.COMPLETED}])
     job = world.jobs[0]
     await bulk_log_lines(runtime.session_factory, job, EXPORTED)
-    url = (await gql.execute(LOGS_URL, number=job.number))["job"]["logsUrl"]
-    assert url == f"/jobs/{job.number}/logs"
-
     chunks = 0
     expected = 1
     rest = b""
-    async with (
-        httpx.AsyncClient(base_url=live_server.http_url) as http,
-        http.stream("GET", url) as response,
-    ):
+    async with httpx.AsyncClient(base_url=live_server.http_url) as http:
+        url = (await GraphQLClient(http).execute(LOGS_URL, number=job.number))["job"]["logsUrl"]
+        assert url == f"/jobs/{job.number}/logs"
+        response = await http.send(http.build_request("GET", url), stream=True)
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/x-ndjson"
         assert "content-length" not in response.headers  # sent as it is read
@@ -48,6 +45,7 @@ async def test_a_hundred_thousand_lines_stream_out_in_order(
                 assert record["sequence"] == expected
                 assert record["message"] == f"line {expected}"
                 expected += 1
+        await response.aclose()
     assert rest == b""
     assert expected - 1 == EXPORTED
     assert chunks > 1
