@@ -32,18 +32,15 @@ from .common import (
     PAGE_QUERY,
     TENANT,
     Budget,
-    SeedPlan,
     add_budget_arguments,
     add_database_arguments,
     bench_settings,
     budget_of,
     checked_json,
-    database_urls,
-    drop_postgres_database,
     interleave_async,
+    on_each_database,
     over_asgi,
     over_http,
-    prepare_database,
     repeat_async,
     report,
     say,
@@ -145,13 +142,10 @@ def main() -> None:
     add_database_arguments(parser, jobs=100_000)
     add_budget_arguments(parser, runs=300, warmup=30, seconds=120.0)
     arguments = parser.parse_args()
-    plan = SeedPlan(jobs=arguments.jobs, detailed=arguments.detailed)
-    for backend, database_url in database_urls(arguments).items():
-        say(f"\n=== {backend}: auth on the 50-job first page, {arguments.jobs:,} jobs ===")
-        uvloop.run(prepare_database(database_url, plan, reseed=arguments.reseed))
-        uvloop.run(measure(database_url, budget_of(arguments)))
-        if arguments.drop and backend == "postgresql":
-            uvloop.run(drop_postgres_database(database_url))
+    budget = budget_of(arguments)
+    on_each_database(
+        arguments, "auth on the 50-job first page", lambda _, url: uvloop.run(measure(url, budget))
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+import uvloop
 from fastapi import FastAPI
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, make_url
@@ -617,3 +618,17 @@ def budget_of(arguments: argparse.Namespace) -> Budget:
     return Budget(
         runs=int(arguments.runs), warmup=int(arguments.warmup), seconds=arguments.max_seconds
     )
+
+
+def on_each_database(
+    arguments: argparse.Namespace, subject: str, run: Callable[[str, str], None]
+) -> None:
+    """`run(backend, database_url)` on each database the arguments choose, seeded first (or
+    reused when its seed matches), the PostgreSQL one dropped afterwards if `--drop` says so."""
+    plan = SeedPlan(jobs=arguments.jobs, detailed=arguments.detailed)
+    for backend, database_url in database_urls(arguments).items():
+        say(f"\n=== {backend}: {subject}, {arguments.jobs:,} jobs ===")
+        uvloop.run(prepare_database(database_url, plan, reseed=arguments.reseed))
+        run(backend, database_url)
+        if arguments.drop and backend == "postgresql":
+            uvloop.run(drop_postgres_database(database_url))

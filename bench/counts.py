@@ -24,16 +24,13 @@ from .common import (
     COUNTS_QUERY,
     TENANT,
     Budget,
-    SeedPlan,
     add_budget_arguments,
     add_database_arguments,
     bench_settings,
     budget_of,
     checked_json,
-    database_urls,
-    drop_postgres_database,
     interleave_async,
-    prepare_database,
+    on_each_database,
     report,
     say,
     served,
@@ -138,14 +135,12 @@ def main() -> None:
     parser.add_argument("--search", default="scrum-3", help="ticket-key search for the filter")
     arguments = parser.parse_args()
     budget = budget_of(arguments)
-    plan = SeedPlan(jobs=arguments.jobs, detailed=arguments.detailed)
     cases = cases_for(arguments.workflow, arguments.search)
-    for backend, database_url in database_urls(arguments).items():
-        say(f"\n=== {backend}: tab counts on {arguments.jobs:,} jobs ===")
-        uvloop.run(prepare_database(database_url, plan, reseed=arguments.reseed))
-        uvloop.run(measure(database_url, cases, budget=budget, backend=backend))
-        if arguments.drop and backend == "postgresql":
-            uvloop.run(drop_postgres_database(database_url))
+    on_each_database(
+        arguments,
+        "tab counts",
+        lambda backend, url: uvloop.run(measure(url, cases, budget=budget, backend=backend)),
+    )
 
 
 if __name__ == "__main__":

@@ -27,17 +27,14 @@ from .common import (
     PAGE_QUERY_AFTER,
     TENANT,
     Budget,
-    SeedPlan,
     Summary,
     add_budget_arguments,
     add_database_arguments,
     bench_settings,
     budget_of,
     checked_json,
-    database_urls,
-    drop_postgres_database,
     interleave_async,
-    prepare_database,
+    on_each_database,
     repeat_async,
     report,
     say,
@@ -219,21 +216,19 @@ def main() -> None:
     http_budget = Budget(
         runs=arguments.http_runs, warmup=arguments.warmup, seconds=arguments.max_seconds
     )
-    plan = SeedPlan(jobs=arguments.jobs, detailed=arguments.detailed)
-    for backend, database_url in database_urls(arguments).items():
-        say(f"\n=== {backend}: {arguments.jobs:,} jobs, page after {arguments.depth:,} ===")
-        uvloop.run(prepare_database(database_url, plan, reseed=arguments.reseed))
-        uvloop.run(
+    on_each_database(
+        arguments,
+        f"the page after {arguments.depth:,}",
+        lambda _, url: uvloop.run(
             measure(
-                database_url,
+                url,
                 depth=arguments.depth,
                 budget=budget,
                 http_budget=http_budget,
                 offset_runs=arguments.offset_runs,
             )
-        )
-        if arguments.drop and backend == "postgresql":
-            uvloop.run(drop_postgres_database(database_url))
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -13,10 +13,13 @@ keep-alive connection to each; requests take turns.
 """
 
 import argparse
-import threading
+import multiprocessing
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.sharedctypes import Synchronized
 
 import httpx
 import uvloop
@@ -34,17 +37,14 @@ from server.runtime import Runtime
 from .common import (
     PAGE_QUERY,
     Budget,
-    SeedPlan,
     add_budget_arguments,
     add_database_arguments,
     bench_settings,
     budget_of,
     checked_json,
-    database_urls,
-    drop_postgres_database,
     interleave_async,
+    on_each_database,
     over_asgi,
-    prepare_database,
     report,
     say,
     served,
@@ -64,12 +64,14 @@ MOVING = (
 
 
 class _Sink(BaseHTTPRequestHandler):
-    received = 0
-    """Bytes of spans received (OTLP protobuf)."""
+    received: "Synchronized[int]"
+    """Bytes of spans received (OTLP protobuf), shared with the bench process."""
 
     def do_POST(self) -> None:
         size = int(self.headers.get("content-length", "0"))
-        _Sink.received += len(self.rfile.read(size))
+        body = self.rfile.read(size)
+        with _Sink.received.get_lock():
+            _Sink.received.value += len(body)
         self.send_response(200)
         self.send_header("content-type", "application/x-protobuf")
         self.send_header("content-length", "0")
@@ -79,15 +81,39 @@ class _Sink(BaseHTTPRequestHandler):
         """Quiet."""
 
 
-@contextmanager
-def otlp_sink() -> Iterator[str]:
+def _serve_sink(port: "Synchronized[int]", received: "Synchronized[int]") -> None:
+    _Sink.received = received
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    port.value = server.server_address[1]
+    server.serve_forever()
+
+
+@dataclass(frozen=True)
+class Sink:
+    url: str
+    _received: "Synchronized[int]"
+
+    @property
+    def received(self) -> int:
+        return self._received.value
+
+
+@contextmanager
+def otlp_sink() -> Iterator[Sink]:
+    """An OTLP/HTTP endpoint that counts what it receives, in a process of its own: the CPU
+    it spends on receiving stays out of the measured processes."""
+    port, received = multiprocessing.Value("i", 0), multiprocessing.Value("q", 0)
+    process = multiprocessing.Process(target=_serve_sink, args=(port, received), daemon=True)
+    process.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        while port.value == 0:
+            if not process.is_alive():
+                raise RuntimeError("the OTLP sink did not start")
+            time.sleep(0.01)
+        yield Sink(f"http://127.0.0.1:{port.value}", received)
     finally:
-        server.shutdown()
+        process.terminate()
+        process.join()
 
 
 async def scrape(client: httpx.AsyncClient) -> dict[str, float]:
@@ -104,7 +130,7 @@ async def scrape(client: httpx.AsyncClient) -> dict[str, float]:
     return found
 
 
-async def compare(urls: dict[str, str], budget: Budget) -> None:
+async def compare(urls: dict[str, str], sink: Sink, budget: Budget) -> None:
     body = {"query": PAGE_QUERY.replace("{", f"query {OPERATION} {{", 1)}
     async with (
         httpx.AsyncClient(base_url=urls[BASELINE]) as baseline,
@@ -119,7 +145,7 @@ async def compare(urls: dict[str, str], budget: Budget) -> None:
 
         for name in clients:
             checked_json(await call(name)())
-        before, spans_before = await scrape(observed), _Sink.received
+        before, spans_before = await scrape(observed), sink.received
         timings = await interleave_async({name: call(name) for name in clients}, budget)
         after = await scrape(observed)
     summaries = report("HTTP to uvicorn on 127.0.0.1, the 50-job page", timings, baseline=BASELINE)
@@ -129,10 +155,10 @@ async def compare(urls: dict[str, str], budget: Budget) -> None:
     say("\n/metrics of the observed server, before and after the run:")
     for name, _labels in MOVING:
         say(f"  {name}: {before.get(name, 0):.3f} -> {after.get(name, 0):.3f}")
-    say(f"  OTLP bytes received by the sink during the run: {_Sink.received - spans_before}")
+    say(f"  OTLP bytes received by the sink during the run: {sink.received - spans_before}")
 
 
-async def in_process(database_url: str, sink: str, budget: Budget) -> None:
+async def in_process(database_url: str, sink: Sink, budget: Budget) -> None:
     """The strict figure: one app over ASGI (no network), tracing switched between requests:
     off, every trace exported to the sink, one in ten. (It sets the tracing module's provider
     directly, which only a benchmark may do: a process otherwise sets it up once.)"""
@@ -142,7 +168,7 @@ async def in_process(database_url: str, sink: str, budget: Budget) -> None:
         provider = TracerProvider(
             sampler=ParentBased(TraceIdRatioBased(sampler)) if sampler else None
         )
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(f"{sink}/v1/traces")))
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(f"{sink.url}/v1/traces")))
         providers[name] = provider
     try:
         async with over_asgi(create_app(runtime=runtime)) as client:
@@ -176,35 +202,33 @@ def main() -> None:
     add_database_arguments(parser, jobs=100_000)
     add_budget_arguments(parser, runs=300, warmup=30, seconds=120.0)
     arguments = parser.parse_args()
-    plan = SeedPlan(jobs=arguments.jobs, detailed=arguments.detailed)
-    for backend, database_url in database_urls(arguments).items():
-        say(f"\n=== {backend}: observability on the 50-job page, {arguments.jobs:,} jobs ===")
-        uvloop.run(prepare_database(database_url, plan, reseed=arguments.reseed))
+    budget = budget_of(arguments)
+
+    def run(_backend: str, database_url: str) -> None:
         with ExitStack() as stack:
             sink = stack.enter_context(otlp_sink())
             untraced = {"JOBMONITOR_METRICS_TOKEN": TOKEN, "JOBMONITOR_LOG_FORMAT": "json"}
-            observed = {**untraced, "OTEL_EXPORTER_OTLP_ENDPOINT": sink}
+            observed = {**untraced, "OTEL_EXPORTER_OTLP_ENDPOINT": sink.url}
             sampled = {
                 **observed,
                 "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
                 "OTEL_TRACES_SAMPLER_ARG": "0.1",
             }
             urls = {
-                BASELINE: stack.enter_context(served(database_url, access_log=True)),
-                UNTRACED: stack.enter_context(
-                    served(database_url, access_log=True, environment=untraced)
-                ),
-                OBSERVED: stack.enter_context(
-                    served(database_url, access_log=True, environment=observed)
-                ),
-                SAMPLED: stack.enter_context(
-                    served(database_url, access_log=True, environment=sampled)
-                ),
+                name: stack.enter_context(
+                    served(database_url, access_log=True, environment=environment)
+                )
+                for name, environment in (
+                    (BASELINE, None),
+                    (UNTRACED, untraced),
+                    (OBSERVED, observed),
+                    (SAMPLED, sampled),
+                )
             }
-            uvloop.run(compare(urls, budget_of(arguments)))
-            uvloop.run(in_process(database_url, sink, budget_of(arguments)))
-        if arguments.drop and backend == "postgresql":
-            uvloop.run(drop_postgres_database(database_url))
+            uvloop.run(compare(urls, sink, budget))
+            uvloop.run(in_process(database_url, sink, budget))
+
+    on_each_database(arguments, "observability on the 50-job page", run)
 
 
 if __name__ == "__main__":

@@ -30,16 +30,13 @@ from .common import (
     PAGE_QUERY,
     TENANT,
     Budget,
-    SeedPlan,
     add_budget_arguments,
     add_database_arguments,
     bench_settings,
     budget_of,
     checked_json,
-    database_urls,
-    drop_postgres_database,
     interleave_async,
-    prepare_database,
+    on_each_database,
     repeat,
     report,
     say,
@@ -279,10 +276,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=15, help="functions to list per profile")
     arguments = parser.parse_args()
     budget = budget_of(arguments)
-    plan = SeedPlan(jobs=arguments.jobs, detailed=arguments.detailed)
-    for backend, database_url in database_urls(arguments).items():
-        say(f"\n=== {backend}: the 50-job first page on {arguments.jobs:,} jobs ===")
-        uvloop.run(prepare_database(database_url, plan, reseed=arguments.reseed))
+
+    def run(_backend: str, database_url: str) -> None:
         medians = uvloop.run(
             measure(
                 database_url,
@@ -293,8 +288,8 @@ def main() -> None:
             )
         )
         print_breakdown(medians)
-        if arguments.drop and backend == "postgresql":
-            uvloop.run(drop_postgres_database(database_url))
+
+    on_each_database(arguments, "the 50-job first page", run)
 
 
 if __name__ == "__main__":
