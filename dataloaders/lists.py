@@ -11,7 +11,8 @@ from strawberry.dataloader import DataLoader
 from server.db.models import Agent, LogLine, Schedule, Workflow
 from server.domain.enums import JobOrder, JobStatus, LogStream
 from server.domain.filters import JobFilter
-from server.reads import automations, fleet, jobs, rows, schedules
+from server.domain.stats import StatsWindow
+from server.reads import automations, fleet, jobs, rows, schedules, stats
 from server.reads.automations import AutomationRow
 from server.reads.paging import PageRequest
 
@@ -57,6 +58,12 @@ class ListReader:
         return await read(
             self._session_factory,
             lambda s: jobs.count_by_status(s, tenant=self._tenant, job_filter=job_filter),
+        )
+
+    async def job_stats(self, job_filter: JobFilter, window: StatsWindow) -> stats.StatsFigures:
+        return await read(
+            self._session_factory,
+            lambda s: stats.job_stats(s, tenant=self._tenant, job_filter=job_filter, window=window),
         )
 
     async def filter_options(self) -> tuple[list[Workflow], list[Agent]]:

@@ -18,6 +18,7 @@ from resolvers.persisted import PersistedOperations
 from resolvers.query import Query
 from resolvers.schedule_mutations import ScheduleMutation
 from resolvers.schedule_query import ScheduleQuery
+from resolvers.stats_query import StatsQuery
 from resolvers.subscription import Subscription
 
 
@@ -26,7 +27,7 @@ def build_schema() -> strawberry.Schema:
     """The schema, built once per process (field extensions such as relay's node() bind to
     their field when a schema is built, so the same classes cannot build two schemas)."""
     return strawberry.Schema(
-        query=merge_types("Query", (Query, ScheduleQuery)),
+        query=merge_types("Query", (Query, ScheduleQuery, StatsQuery)),
         mutation=merge_types("Mutation", (Mutation, ScheduleMutation, DeletionMutation)),
         subscription=Subscription,
         # @defer (and @stream): slow fields such as a job's timeline come in later parts of a

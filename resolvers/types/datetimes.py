@@ -6,7 +6,11 @@ from server.domain.errors import InvalidArgument
 
 
 def with_offset(value: datetime | None, *, field: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    return None if value is None else offset_required(value, field=field)
+
+
+def offset_required(value: datetime, *, field: str) -> datetime:
+    if value.tzinfo is None:
         raise InvalidArgument(
             f"{field} needs a timezone offset, e.g. 2026-01-01T09:00:00Z", field=field
         )
