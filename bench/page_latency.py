@@ -21,7 +21,7 @@ from resolvers.context import Context
 from resolvers.schema import build_schema
 from server.domain.enums import JobOrder
 from server.domain.filters import JobFilter
-from server.reads.jobs import JobPage
+from server.reads.jobs import JobPage, Total
 from server.reads.paging import PageRequest
 from server.runtime import Runtime
 from server.web.context import trusted_context
@@ -96,7 +96,11 @@ class PrefetchedLists(ListReader):
     """A ListReader that answers the page and the total from memory, to time GraphQL alone."""
 
     def __init__(self, runtime: Runtime, data: PageData) -> None:
-        super().__init__(runtime.session_factory, tenant=TENANT)
+        super().__init__(
+            runtime.session_factory,
+            tenant=TENANT,
+            exact_total_limit=runtime.settings.exact_total_limit,
+        )
         self._data = data
 
     async def job_page(
@@ -104,8 +108,8 @@ class PrefetchedLists(ListReader):
     ) -> JobPage:
         return self._data.page
 
-    async def job_total(self, job_filter: JobFilter) -> int:
-        return self._data.total
+    async def job_total(self, job_filter: JobFilter) -> Total:
+        return Total(self._data.total, exact=True)
 
 
 def _prefetched_context(runtime: Runtime, data: PageData) -> Context:

@@ -17,8 +17,10 @@ from server.domain.enums import JobOrder, JobStatus
 from server.domain.filters import JobFilter
 from server.reads import jobs, rows
 from server.reads.paging import PageRequest
+from server.settings import Settings
 
 PAGE_SIZE = 50
+EXACT_TOTAL_LIMIT = Settings.model_fields["exact_total_limit"].default
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,11 @@ async def read_page(
         order=JobOrder.CREATED_AT_DESC,
         page=PageRequest(limit=PAGE_SIZE, cursor=after, backward=False),
     )
-    total = await jobs.count_jobs(session, tenant=tenant, job_filter=job_filter)
+    total = (
+        await jobs.count_jobs(
+            session, tenant=tenant, job_filter=job_filter, exact_up_to=EXACT_TOTAL_LIMIT
+        )
+    ).count
     workflow_ids = sorted({job.workflow_id for job in page.jobs})
     agent_ids = sorted({job.agent_id for job in page.jobs if job.agent_id is not None})
     workflows = await rows.workflows_by_id(session, tenant=tenant, ids=workflow_ids)
@@ -71,8 +77,10 @@ async def read_page_loader_style(
             s, tenant=tenant, job_filter=job_filter, order=JobOrder.CREATED_AT_DESC, page=request
         )
     )
-    total: int = await in_session(
-        lambda s: jobs.count_jobs(s, tenant=tenant, job_filter=job_filter)
+    total: jobs.Total = await in_session(
+        lambda s: jobs.count_jobs(
+            s, tenant=tenant, job_filter=job_filter, exact_up_to=EXACT_TOTAL_LIMIT
+        )
     )
     workflow_ids = sorted({job.workflow_id for job in page.jobs})
     agent_ids = sorted({job.agent_id for job in page.jobs if job.agent_id is not None})
@@ -82,7 +90,7 @@ async def read_page_loader_style(
     agents: dict[int, Agent] = await in_session(
         lambda s: rows.agents_by_id(s, tenant=tenant, ids=agent_ids)
     )
-    return PageData(page, total, workflows, agents)
+    return PageData(page, total.count, workflows, agents)
 
 
 def page_document(data: PageData) -> dict[str, Any]:

@@ -29,12 +29,13 @@ class Loaders:
         session_factory: async_sessionmaker[AsyncSession],
         *,
         tenant: str,
+        exact_total_limit: int,
         next_run_times: NextRunTimes,
         timeline: TimelineSources | None = None,
     ) -> "Loaders":
         return cls(
             rows=RowLoaders(session_factory, tenant=tenant),
-            lists=ListReader(session_factory, tenant=tenant),
+            lists=ListReader(session_factory, tenant=tenant, exact_total_limit=exact_total_limit),
             schedule_times=schedule_times_loader(next_run_times),
             timeline=TimelineLoaders(timeline) if timeline is not None else None,
         )

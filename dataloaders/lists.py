@@ -30,10 +30,17 @@ class LogPage(NamedTuple):
 class ListReader:
     """Paged lists of one tenant. Totals are remembered per filter for the request."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, tenant: str) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        tenant: str,
+        exact_total_limit: int,
+    ) -> None:
         self._session_factory = session_factory
         self._tenant = tenant
-        self._totals: dict[JobFilter, int] = {}
+        self._exact_total_limit = exact_total_limit
+        self._totals: dict[JobFilter, jobs.Total] = {}
         self._logs: DataLoader[LogPage, list[LogLine]] = DataLoader(self._log_pages)
 
     async def job_page(
@@ -46,11 +53,16 @@ class ListReader:
             ),
         )
 
-    async def job_total(self, job_filter: JobFilter) -> int:
+    async def job_total(self, job_filter: JobFilter) -> jobs.Total:
         if job_filter not in self._totals:
             self._totals[job_filter] = await read(
                 self._session_factory,
-                lambda s: jobs.count_jobs(s, tenant=self._tenant, job_filter=job_filter),
+                lambda s: jobs.count_jobs(
+                    s,
+                    tenant=self._tenant,
+                    job_filter=job_filter,
+                    exact_up_to=self._exact_total_limit,
+                ),
             )
         return self._totals[job_filter]
 

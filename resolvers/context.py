@@ -56,6 +56,7 @@ class Context(BaseContext):
         self.loaders = Loaders.for_request(
             self.read_session_factory,
             tenant=self.tenant,
+            exact_total_limit=self.settings.exact_total_limit,
             next_run_times=self.schedules.next_run_times,
             timeline=self.timeline,
         )

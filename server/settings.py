@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     default_tenant: str = Field(default="default", description="Tenant of unauthenticated use.")
     page_size: int = Field(default=50, ge=1, description="Jobs per page when `first` is omitted.")
     max_page_size: int = Field(default=100, ge=1, description="Largest `first`/`last` accepted.")
+    exact_total_limit: int = Field(
+        default=10_000,
+        ge=1,
+        description="`totalCount` of a filtered job list is exact up to this many jobs; above "
+        "it, on PostgreSQL, it is estimated from a sample and `totalCountExact` is false.",
+    )
     graphiql: bool = Field(
         default=False, description="Serve GraphiQL at /graphql in a browser (on under `dev`)."
     )

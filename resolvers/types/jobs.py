@@ -400,7 +400,14 @@ class JobConnection:
 
     @strawberry.field
     async def total_count(self, info: Info) -> int:
-        return await info.context.loaders.lists.job_total(self.job_filter)
+        return (await info.context.loaders.lists.job_total(self.job_filter)).count
+
+    @strawberry.field(
+        description="Whether `totalCount` is exact: false when the filter matches more jobs "
+        "than JOBMONITOR_EXACT_TOTAL_LIMIT and the total was estimated from a sample."
+    )
+    async def total_count_exact(self, info: Info) -> bool:
+        return (await info.context.loaders.lists.job_total(self.job_filter)).exact
 
 
 def _duration(row: models.Job, now: datetime) -> float | None:
