@@ -396,6 +396,36 @@ def served_process(
         stop_process(process)
 
 
+@contextlib.contextmanager
+def served_api(database_url: str, *, workers: int, start_timeout: float = 120.0) -> Iterator[str]:
+    """`jobmonitor serve --workers N` in a subprocess on 127.0.0.1 with the bench's settings
+    (no tokens, no rate limit; the event bus as configured: LISTEN/NOTIFY on PostgreSQL),
+    its output thrown away; yields its base URL."""
+    check_loopback(database_url)
+    port = free_port()
+    kept = {key: value for key, value in os.environ.items() if not key.startswith("JOBMONITOR_")}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("jobmonitor")), "serve", "--port", str(port)],
+        cwd=REPO,
+        env={
+            **kept,
+            "JOBMONITOR_DATABASE_URL": database_url,
+            "JOBMONITOR_DEFAULT_TENANT": TENANT,
+            "JOBMONITOR_AUTH": "disabled",
+            "JOBMONITOR_RATE_LIMIT_PER_MINUTE": "0",
+            "JOBMONITOR_WORKERS": str(workers),
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base_url, process, start_timeout)
+        yield base_url
+    finally:
+        stop_process(process)
+
+
 def stop_process(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM, then SIGKILL if it has not exited within 15 s."""
     process.terminate()

@@ -40,6 +40,7 @@ from .common import (
     prepare_database,
     say,
     served,
+    served_api,
 )
 
 SEARCH = "scrum"
@@ -116,7 +117,9 @@ PAGES = {
 }
 
 
-def cases(*, jobmonitor: str, peer: str, detail_number: int) -> list[Case]:
+def cases(
+    *, jobmonitor: str, peer: str, detail_number: int, serve: Mapping[int, str]
+) -> list[Case]:
     def post(query: str) -> str:
         return json.dumps({"query": query})
 
@@ -132,6 +135,10 @@ def cases(*, jobmonitor: str, peer: str, detail_number: int) -> list[Case]:
         found.append(Case(f"pg {page}", peer, post(postgraphile_page(**shape))))
     found.append(Case("jm detail", f"{jobmonitor}/graphql", post(jobmonitor_detail(detail_number))))
     found.append(Case("pg detail", peer, post(postgraphile_detail(detail_number))))
+    for workers, url in serve.items():
+        for page in ("page", "page, no total"):
+            query = post(jobmonitor_page(**PAGES[page]))
+            found.append(Case(f"serve {workers} {page}", f"{url}/graphql", query))
     return found
 
 
@@ -258,6 +265,15 @@ def against_plain(found: Mapping[str, Figures]) -> Iterator[str]:
     )
 
 
+def with_workers(found: Mapping[str, Figures], workers: int) -> Iterator[str]:
+    """`jobmonitor serve` with one process and with `workers`, at CONNECTIONS connections."""
+    yield f"| `jobmonitor serve`, {CONNECTIONS} connections | 1 process | {workers} | ratio |"
+    yield "|---|---|---|---|"
+    for page in ("page", "page, no total"):
+        one, many = found[f"serve 1 {page}"], found[f"serve {workers} {page}"]
+        yield f"| {page} | {one.rps:.0f} req/s | {many.rps:.0f} req/s | {many.rps / one.rps:.2f}x |"
+
+
 async def prepare(arguments: argparse.Namespace, database_url: str) -> int:
     plan = SeedPlan(jobs=arguments.jobs, detailed=arguments.detailed)
     await prepare_database(database_url, plan, reseed=arguments.reseed)
@@ -274,6 +290,9 @@ def main() -> None:
     )
     add_database_arguments(parser, jobs=100_000)
     parser.set_defaults(backends="postgresql")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="processes of `jobmonitor serve` beside one"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds of all cases, taking turns")
     parser.add_argument(
         "--sequential", type=int, default=30, help="requests one after another per case and round"
@@ -295,8 +314,12 @@ def main() -> None:
                 folder, database_url=libpq_url(database_url), schema=peer_tables.SCHEMA
             )
         )
+        serve = {
+            workers: stack.enter_context(served_api(database_url, workers=workers))
+            for workers in sorted({1, arguments.workers})
+        }
         check_same_jobs(jobmonitor, peer)
-        found = cases(jobmonitor=jobmonitor, peer=peer, detail_number=detail_number)
+        found = cases(jobmonitor=jobmonitor, peer=peer, detail_number=detail_number, serve=serve)
         say(f"{len(found)} cases, {arguments.rounds} rounds, job #{detail_number} as the detail")
         results = run_load(
             folder,
@@ -314,6 +337,9 @@ def main() -> None:
         say(line)
     say("")
     for line in against_plain(summary):
+        say(line)
+    say("")
+    for line in with_workers(summary, arguments.workers):
         say(line)
     if arguments.drop:
         asyncio.run(drop_postgres_database(database_url))

@@ -11,6 +11,7 @@ from resolvers.cost import QueryCost
 from resolvers.deletion_mutation import DeletionMutation
 from resolvers.documents import LimitedParsing
 from resolvers.error_codes import DomainErrorCodes
+from resolvers.execution import PlannedExecutionContext
 from resolvers.limits import DocumentLimits
 from resolvers.masking import RequestIdMasking
 from resolvers.mutation import Mutation
@@ -33,6 +34,7 @@ def build_schema() -> strawberry.Schema:
         # @defer (and @stream): slow fields such as a job's timeline come in later parts of a
         # multipart/mixed answer, after the rest of the page.
         config=StrawberryConfig(enable_experimental_incremental_execution=True),
+        execution_context_class=PlannedExecutionContext,
         extensions=[
             PersistedOperations,
             DocumentLimits,
