@@ -1,5 +1,6 @@
-"""The ASGI application: GraphQL over HTTP at /graphql, GraphiQL in a browser, /healthz and
-/readyz, webhooks in at /hooks/{source}, log downloads at /jobs/{number}/logs."""
+"""The ASGI application: the Jobs page at /, GraphQL over HTTP at /graphql, GraphiQL in a
+browser, /healthz and /readyz, webhooks in at /hooks/{source}, log downloads at
+/jobs/{number}/logs."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from server.web.log_export import log_export_routes
 from server.web.metrics import mount_metrics
 from server.web.probes import probe_routes
 from server.web.router import JobmonitorRouter
+from server.web.ui import ui_routes
 from server.web.websocket.endpoint import mount_live
 
 
@@ -85,4 +87,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(probe_routes())
     app.include_router(hook_routes(settings))
     app.include_router(log_export_routes())
+    app.include_router(ui_routes(auth=settings.auth is AuthMode.ENABLED))
     return app

@@ -29,8 +29,9 @@ from tests.support.graphql import GraphQLClient, serving
 BACKENDS = ["sqlite", "postgresql"]
 # Fixtures of the support modules: uvicorn servers, a real Temporal dev server with per-test
 # workers, the probe workflow of the timeline tests, PgBouncer in front of PostgreSQL,
-# Temporal behind a mutual-TLS proxy, and the Node.js clients of tests/apollo.
+# Temporal behind a mutual-TLS proxy, the Node.js clients of tests/apollo, and Chromium.
 pytest_plugins = [
+    "tests.support.browser",
     "tests.support.node",
     "tests.support.servers",
     "tests.support.temporal",

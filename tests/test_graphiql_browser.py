@@ -7,31 +7,24 @@ installs it), where that is a failure (`tests.support.environment.missing`)."""
 
 import asyncio
 import json
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.wait import WebDriverWait
 
 from server.app import create_app
 from server.auth import Role
 from server.runtime import Runtime
 from server.settings import AuthMode
 from tests.support.auth import token_for
-from tests.support.environment import missing
+from tests.support.browser import WAIT_SECONDS, Browser
 from tests.support.jobs import cancel_job, dispatch_job, given_workflows
 from tests.support.servers import LiveServer, serve
 from tests.support.waiting import eventually
 
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
-WAIT_SECONDS = 30
 QUERY = "{ jobs(first: 5) { edges { node { number status } } } }"
 SUBSCRIPTION = "subscription { jobStatusChanged { status job { number } } }"
 EDITOR = ".graphiql-query-editor .CodeMirror"
@@ -39,34 +32,15 @@ RESPONSE = ".graphiql-response .CodeMirror"
 HEADERS = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
 
 
-class Browser:
-    """A headless Chromium that records every request it makes (the DevTools log)."""
+class GraphiQL:
+    """The GraphiQL page in the browser: its editors, its run button, its sidebar."""
 
-    def __init__(self) -> None:
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM or ""
-        for argument in (
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--no-default-browser-check",
-            # No internet: any other host name fails to resolve.
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        ):
-            options.add_argument(argument)
-        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-        self.driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER or ""))
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.driver = browser.driver
 
     def open(self, url: str) -> None:
-        """Opens `url`; `requested_urls` tells what was asked for from then on."""
-        self.driver.get("about:blank")
-        self.driver.get_log("performance")
-        self.driver.get(url)
-        self.until(lambda: self._editor_ready())
+        self.browser.open(url, lambda: bool(self.driver.find_elements(By.CSS_SELECTOR, EDITOR)))
 
     def run(self, operation: str) -> None:
         """Types `operation` into the query editor and presses the run button."""
@@ -103,35 +77,15 @@ class Browser:
         return labels
 
     def requested_urls(self) -> list[str]:
-        """Every URL the page asked for: documents, scripts, styles, fetches, websockets."""
-        urls = []
-        for entry in self.driver.get_log("performance"):
-            message = json.loads(entry["message"])["message"]
-            if message["method"] == "Network.requestWillBeSent":
-                urls.append(message["params"]["request"]["url"])
-            elif message["method"] == "Network.webSocketCreated":
-                urls.append(message["params"]["url"])
-        return urls
+        return self.browser.requested_urls()
 
     def until(self, condition: Callable[[], bool]) -> None:
-        WebDriverWait(self.driver, WAIT_SECONDS).until(lambda _driver: condition())
-
-    def _editor_ready(self) -> bool:
-        return bool(self.driver.find_elements(By.CSS_SELECTOR, EDITOR))
-
-    def close(self) -> None:
-        self.driver.quit()
+        self.browser.until(condition)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        missing("Chromium is not installed (apt-get install chromium chromium-driver)")
-    opened = Browser()
-    try:
-        yield opened
-    finally:
-        opened.close()
+@pytest.fixture
+def graphiql(browser: Browser) -> GraphiQL:
+    return GraphiQL(browser)
 
 
 @pytest.fixture
@@ -142,33 +96,33 @@ def app(runtime: Runtime) -> FastAPI:
 
 
 async def test_graphiql_loads_offline_runs_a_query_and_shows_a_subscription_event(
-    browser: Browser, live_server: LiveServer, runtime: Runtime, tenant: str
+    graphiql: GraphiQL, live_server: LiveServer, runtime: Runtime, tenant: str
 ) -> None:
     # given a pending job, and GraphiQL (with its explorer plugin) opened from the server on a
     # machine with no internet
     await given_workflows(runtime, tenant)
     job = await dispatch_job(runtime, tenant)
-    await asyncio.to_thread(browser.open, f"{live_server.http_url}/graphql")
+    await asyncio.to_thread(graphiql.open, f"{live_server.http_url}/graphql")
 
     # when it runs a query
-    await asyncio.to_thread(browser.run, QUERY)
-    queried = await asyncio.to_thread(browser.response_containing, str(job.number))
+    await asyncio.to_thread(graphiql.run, QUERY)
+    queried = await asyncio.to_thread(graphiql.response_containing, str(job.number))
 
     # and a subscription, while the job is cancelled
-    await asyncio.to_thread(browser.run, SUBSCRIPTION)
+    await asyncio.to_thread(graphiql.run, SUBSCRIPTION)
     await eventually(lambda: runtime.live.watching() >= 1, WAIT_SECONDS)
     await cancel_job(runtime, tenant, job.number)
-    pushed = await asyncio.to_thread(browser.response_containing, "CANCELLED")
+    pushed = await asyncio.to_thread(graphiql.response_containing, "CANCELLED")
 
     # then it showed the job, then the event, and asked nothing of any other origin
-    assert "Show GraphiQL Explorer" in await asyncio.to_thread(browser.sidebar)
+    assert "Show GraphiQL Explorer" in await asyncio.to_thread(graphiql.sidebar)
     assert queried == {
         "data": {"jobs": {"edges": [{"node": {"number": job.number, "status": "PENDING"}}]}}
     }
     assert pushed == {
         "data": {"jobStatusChanged": {"status": "CANCELLED", "job": {"number": job.number}}}
     }
-    urls = await asyncio.to_thread(browser.requested_urls)
+    urls = await asyncio.to_thread(graphiql.requested_urls)
     own = (live_server.http_url, live_server.ws_url.removesuffix("/graphql"), "data:")
     assert urls
     assert [url for url in urls if not url.startswith(own)] == []
@@ -182,26 +136,26 @@ def authed_app(runtime: Runtime) -> FastAPI:
 
 
 async def test_with_auth_on_the_headers_are_prefilled_and_a_token_reaches_both_transports(
-    browser: Browser, authed_app: FastAPI, runtime: Runtime, tenant: str
+    graphiql: GraphiQL, authed_app: FastAPI, runtime: Runtime, tenant: str
 ) -> None:
     await given_workflows(runtime, tenant)
     job = await dispatch_job(runtime, tenant)
     token = await token_for(runtime, Role.VIEWER)
     async with serve(authed_app) as server:
         # given GraphiQL on a server that needs tokens
-        await asyncio.to_thread(browser.open, f"{server.http_url}/graphql")
-        await asyncio.to_thread(browser.until, lambda: "Bearer" in browser.editor_text(HEADERS))
-        prefilled = await asyncio.to_thread(browser.editor_text, HEADERS)
+        await asyncio.to_thread(graphiql.open, f"{server.http_url}/graphql")
+        await asyncio.to_thread(graphiql.until, lambda: "Bearer" in graphiql.editor_text(HEADERS))
+        prefilled = await asyncio.to_thread(graphiql.editor_text, HEADERS)
 
         # when a token is filled in, then a query and a subscription run
         headers = json.dumps({"Authorization": f"Bearer {token}"})
-        await asyncio.to_thread(browser.type_into, HEADERS, headers)
-        await asyncio.to_thread(browser.run, QUERY)
-        queried = await asyncio.to_thread(browser.response_containing, str(job.number))
-        await asyncio.to_thread(browser.run, SUBSCRIPTION)
+        await asyncio.to_thread(graphiql.type_into, HEADERS, headers)
+        await asyncio.to_thread(graphiql.run, QUERY)
+        queried = await asyncio.to_thread(graphiql.response_containing, str(job.number))
+        await asyncio.to_thread(graphiql.run, SUBSCRIPTION)
         await eventually(lambda: runtime.live.watching() >= 1, WAIT_SECONDS)
         await cancel_job(runtime, tenant, job.number)
-        pushed = await asyncio.to_thread(browser.response_containing, "CANCELLED")
+        pushed = await asyncio.to_thread(graphiql.response_containing, "CANCELLED")
 
     # then the headers editor held an Authorization header to complete, and the token
     # was sent over HTTP and in the websocket's connection_init

@@ -2,85 +2,37 @@
 jobs), runs jobs, records who acted, and Ctrl-C stops it all; `--demo` keeps the page alive."""
 
 import asyncio
-import os
 import re
 import signal
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
 from server.cli.demo import running_demo
-from server.net import free_port
 from server.runtime import Runtime
+from tests.support.dev import START_SECONDS, Dev, running_dev
 from tests.support.factories import add_details, build_world
 from tests.support.graphql import GraphQLClient
 from tests.support.mutations import APPROVE, act, dispatch
-from tests.support.processes import JOBMONITOR, until_answering
 from tests.support.temporal import job_state, status_is, wait_for
 from tests.support.waiting import eventually
 
 WORKFLOWS = "{ workflows(first: 20) { edges { node { slug } } } }"
 LINK = "query Link($number: Int!) { job(number: $number) { temporalUrl } }"
 PRINTED_UI = re.compile(r"Temporal UI at (\S+)")
-START_SECONDS = 60
-
-
-@dataclass(frozen=True)
-class Dev:
-    process: asyncio.subprocess.Process
-    gql: GraphQLClient
-    output: Path
-
-    async def printed_ui_url(self) -> str:
-        """The Temporal UI address `dev` printed (it prints it once everything is up)."""
-        found = await eventually(lambda: PRINTED_UI.search(self.output.read_text()), START_SECONDS)
-        return found.group(1)
 
 
 @pytest.fixture(scope="module")
 async def dev(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Dev]:
-    """`jobmonitor dev` in a folder of its own, with no JOBMONITOR_ settings from outside, and
-    Temporal ports of its own (another `dev` on this machine may hold the usual ones)."""
-    folder = tmp_path_factory.mktemp("dev")
-    output = folder / "dev.log"
-    port = free_port()
-    ports = ["--temporal-port", str(free_port()), "--temporal-ui-port", str(free_port())]
-    env = {key: value for key, value in os.environ.items() if not key.startswith("JOBMONITOR_")}
-    with output.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            JOBMONITOR,
-            "dev",
-            "--port",
-            str(port),
-            *ports,
-            cwd=folder,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            await until_answering(http, "/healthz", process, within=START_SECONDS)
-            yield Dev(process, GraphQLClient(http), output)
-    finally:
-        await _stopped(process)
+    async with running_dev(tmp_path_factory.mktemp("dev")) as running:
+        yield running
 
 
-async def _stopped(process: asyncio.subprocess.Process) -> None:
-    """Stop `dev` as a person would (Ctrl-C), so that it stops its Temporal dev server too;
-    kill it only if that does not work."""
-    if process.returncode is not None:
-        return
-    process.send_signal(signal.SIGINT)
-    try:
-        async with asyncio.timeout(30):
-            await process.wait()
-    except TimeoutError:
-        process.kill()
-        await process.wait()
+async def printed_ui_url(dev: Dev) -> str:
+    """The Temporal UI address `dev` printed (it prints it once everything is up)."""
+    found = await eventually(lambda: PRINTED_UI.search(dev.output.read_text()), START_SECONDS)
+    return found.group(1)
 
 
 async def test_dev_runs_the_whole_system(dev: Dev) -> None:
@@ -95,7 +47,7 @@ async def test_dev_runs_the_whole_system(dev: Dev) -> None:
 
 async def test_dev_serves_temporals_web_ui_where_it_says_and_links_jobs_to_it(dev: Dev) -> None:
     # given the address dev printed
-    ui_url = await dev.printed_ui_url()
+    ui_url = await printed_ui_url(dev)
     # then Temporal's web UI answers there, on loopback
     assert ui_url.startswith("http://127.0.0.1:")
     async with httpx.AsyncClient() as http:

@@ -23,8 +23,8 @@ from resolvers.limits import timeout_error
 from server.observability.metrics import REQUEST_SECONDS, REQUESTS, operation_label
 from server.observability.tracing import REQUEST_ID, span
 
+from .bundle import CONTENT_SECURITY_POLICY
 from .media_types import GRAPHQL_RESPONSE_JSON, TIMEOUT_STATUS, negotiate, request_error_status
-from .playground import CONTENT_SECURITY_POLICY
 
 
 class JobmonitorRouter(GraphQLRouter[Context, None]):
