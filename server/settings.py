@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     page_size: int = Field(default=50, ge=1, description="Jobs per page when `first` is omitted.")
     max_page_size: int = Field(default=100, ge=1, description="Largest `first`/`last` accepted.")
     exact_total_limit: int = Field(
-        default=10_000,
+        default=2_000,
         ge=1,
         description="`totalCount` of a filtered job list is exact up to this many jobs; above "
         "it, on PostgreSQL, it is estimated from a sample and `totalCountExact` is false.",

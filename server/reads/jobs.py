@@ -26,8 +26,9 @@ from server.domain.filters import JobFilter
 from .cursors import decode_job_cursor, encode_job_cursor
 from .paging import PageRequest
 
-SAMPLE_ROWS = 20_000
-"""Rows an estimated total reads: a 5 % term is then known within a few per cent."""
+SAMPLE_ROWS = 10_000
+"""Rows an estimated total reads (about 1 % of a million): a term matching 5 % of jobs is
+then known within about 5 %, at a few milliseconds."""
 SAMPLE_SEED = 1
 """The same sample every time, so a total does not change between two identical requests."""
 pg_class = table("pg_class", column("oid"), column("reltuples"))
