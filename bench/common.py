@@ -390,7 +390,7 @@ def served_process(
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base_url, process, start_timeout)
+        wait_ready(base_url, process, start_timeout)
         yield ServedApp(base_url=base_url, pid=process.pid)
     finally:
         stop_process(process)
@@ -420,7 +420,7 @@ def served_api(database_url: str, *, workers: int, start_timeout: float = 120.0)
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base_url, process, start_timeout)
+        wait_ready(base_url, process, start_timeout)
         yield base_url
     finally:
         stop_process(process)
@@ -436,7 +436,7 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+def wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -64,14 +64,14 @@ function JobView({ job }: { job: JobDetail }) {
         </Fact>
         {job.queue !== null && <Fact term="Queue">{job.queue.reason}</Fact>}
       </dl>
-      <JsonCard title="Input" value={asObject(job.input)} />
+      <JsonCard title="Input" value={job.input} />
       {job.error !== null ? (
         <section className="card error" aria-labelledby="error-title">
           <h2 id="error-title">Error</h2>
           <pre>{job.error}</pre>
         </section>
       ) : (
-        job.output !== null && <JsonCard title="Output" value={asObject(job.output)} />
+        job.output !== null && <JsonCard title="Output" value={job.output} />
       )}
       <Steps job={job} />
       <Artifacts number={job.number} />
@@ -103,10 +103,4 @@ function Fact({ term, children }: { term: string; children: React.ReactNode }) {
       <dd>{children}</dd>
     </div>
   );
-}
-
-function asObject(value: unknown): Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : { value };
 }
