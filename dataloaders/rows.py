@@ -7,6 +7,7 @@ from strawberry.dataloader import DataLoader
 
 from server.db.models import (
     Agent,
+    Artifact,
     Job,
     JobEvent,
     JobNotification,
@@ -16,7 +17,7 @@ from server.db.models import (
     Workflow,
 )
 from server.domain.queue import Standing
-from server.reads import automations, queue, rows, schedules
+from server.reads import artifacts, automations, queue, rows, schedules
 from server.reads.automations import AutomationRow
 
 from .sessions import read
@@ -42,6 +43,22 @@ class RowLoaders:
         self.follow_ups: DataLoader[int, list[Job]] = DataLoader(self._follow_ups)
         self.schedule: DataLoader[int, Schedule | None] = DataLoader(self._schedules)
         self.schedule_jobs: DataLoader[tuple[int, int], list[Job]] = DataLoader(self._schedule_jobs)
+        self.artifacts: DataLoader[int, list[Artifact]] = DataLoader(self._artifacts)
+        self.artifact: DataLoader[int, Artifact | None] = DataLoader(self._artifact)
+
+    async def _artifacts(self, numbers: list[int]) -> list[list[Artifact]]:
+        found = await read(
+            self._session_factory,
+            lambda s: artifacts.artifacts_by_job(s, tenant=self._tenant, numbers=numbers),
+        )
+        return [found.get(key, []) for key in numbers]
+
+    async def _artifact(self, ids: list[int]) -> list[Artifact | None]:
+        found = await read(
+            self._session_factory,
+            lambda s: artifacts.artifacts_by_id(s, tenant=self._tenant, ids=ids),
+        )
+        return [found.get(key) for key in ids]
 
     async def _workflows(self, ids: list[int]) -> list[Workflow | None]:
         found = await read(

@@ -1,6 +1,6 @@
 """The ASGI application: the Jobs page at /, GraphQL over HTTP at /graphql, GraphiQL in a
-browser, /healthz and /readyz, webhooks in at /hooks/{source}, log downloads at
-/jobs/{number}/logs."""
+browser, /healthz and /readyz, webhooks in at /hooks/{source}, downloads at
+/jobs/{number}/logs and /artifacts/{id}."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -14,6 +14,7 @@ from server.observability.tracing import start_tracing, stop_tracing
 from server.runtime import Runtime
 from server.settings import AuthMode, Settings
 from server.web import playground, readiness
+from server.web.artifact_download import artifact_routes
 from server.web.context import request_context
 from server.web.hardening import harden
 from server.web.hooks import hook_routes
@@ -87,5 +88,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(probe_routes())
     app.include_router(hook_routes(settings))
     app.include_router(log_export_routes())
+    app.include_router(artifact_routes())
     app.include_router(ui_routes(auth=settings.auth is AuthMode.ENABLED))
     return app

@@ -20,6 +20,7 @@ from server.events import EventBus, InProcessBus
 from server.events.postgres import PostgresBus
 from server.live.hub import LiveHub
 from server.operations import OperationStore
+from server.services.artifacts import ArtifactLimits, ArtifactService, store_for
 from server.services.automations import AutomationService
 from server.services.deletion import JobDeletion
 from server.services.execution import ExecutionService
@@ -61,6 +62,8 @@ class Runtime:
     """Webhook rules: stored from files, turned into jobs through `jobs`."""
     notifications: NotificationDispatcher
     """Sends the notifications workflows owe their targets, after commit."""
+    artifacts: ArtifactService
+    """The files steps write: kept by the agents, served by the API."""
     deletion: JobDeletion
     """Deletes finished jobs with all they own (deleteJobs, the retention)."""
     timeline: TimelineSources | None = None
@@ -73,6 +76,7 @@ class Runtime:
         bus = create_bus(settings.event_bus, engine, listen_url=settings.event_bus_url)
         outbox = OutboxDispatcher(session_factory, bus, create_orchestrator(settings))
         jobs = JobService(session_factory, bus, outbox)
+        artifacts = artifacts_for(settings, session_factory, bus, dialect=engine.dialect.name)
         return cls(
             settings=settings,
             engine=engine,
@@ -94,7 +98,8 @@ class Runtime:
             operations=OperationStore(session_factory, capacity=settings.persisted_queries_size),
             automations=automations_for(settings, session_factory, jobs),
             notifications=notifications_for(settings, session_factory),
-            deletion=JobDeletion(session_factory, bus),
+            artifacts=artifacts,
+            deletion=JobDeletion(session_factory, bus, artifacts),
             timeline=TimelineSources.from_settings(settings),
         )
 
@@ -145,7 +150,9 @@ class Runtime:
         self, client: Client, identity: AgentIdentity
     ) -> AbstractAsyncContextManager[AgentActivities]:
         """An agent of this process: online (and taking jobs) until the block ends."""
-        return running_agent(client, AgentServices(self.execution, self.queue), identity)
+        return running_agent(
+            client, AgentServices(self.execution, self.queue, self.artifacts), identity
+        )
 
     async def close(self) -> None:
         await self.live.close()
@@ -160,6 +167,27 @@ def automations_for(
         session_factory,
         jobs,
         replay_window=timedelta(seconds=settings.hook_replay_window_seconds),
+    )
+
+
+def artifacts_for(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    bus: EventBus,
+    *,
+    dialect: str,
+) -> ArtifactService:
+    store = store_for(
+        settings.artifacts_store,
+        directory=settings.artifacts_dir,
+        session_factory=session_factory,
+        dialect=dialect,
+    )
+    limits = ArtifactLimits(
+        per_artifact=settings.artifact_max_bytes, per_job=settings.artifact_job_max_bytes
+    )
+    return ArtifactService(
+        session_factory, bus, store, limits, scan_seconds=settings.artifact_scan_seconds
     )
 
 

@@ -29,6 +29,12 @@ class OperationsMode(StrEnum):
     REGISTERED = "registered"
 
 
+class ArtifactStoreKind(StrEnum):
+    AUTO = "auto"
+    DIRECTORY = "directory"
+    DATABASE = "database"
+
+
 class LogFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
@@ -351,6 +357,26 @@ class Settings(BaseSettings):
     )
     notify_interval_seconds: float = Field(
         default=1.0, gt=0, description="How often the worker looks for notifications due."
+    )
+    artifacts_store: ArtifactStoreKind = Field(
+        default=ArtifactStoreKind.AUTO,
+        description="Where artifacts' bytes are kept: `directory` (ARTIFACTS_DIR), `database` "
+        "(PostgreSQL only), `auto`: the database on PostgreSQL, the directory otherwise.",
+    )
+    artifacts_dir: Path = Field(
+        default=Path("./artifacts"), description="The artifact directory (`directory` store)."
+    )
+    artifact_max_bytes: int = Field(
+        default=100 << 20, ge=1, description="Largest artifact kept; a larger file is skipped."
+    )
+    artifact_job_max_bytes: int = Field(
+        default=1 << 30, ge=1, description="Most artifact bytes one job keeps."
+    )
+    artifact_scan_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often an agent looks for new files in a running "
+        "step's JOB_ARTIFACTS folder.",
     )
     retention_days: int | None = Field(
         default=None,

@@ -68,8 +68,15 @@ async def empty_postgres_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def shared_runtime(database_url: str) -> AsyncIterator[Runtime]:
-    runtime = Runtime.from_settings(Settings(database_url=database_url, _env_file=None))  # type: ignore[call-arg]
+async def shared_runtime(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Runtime]:
+    settings = Settings(
+        database_url=database_url,
+        artifacts_dir=tmp_path_factory.mktemp("artifacts"),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    runtime = Runtime.from_settings(settings)
     await migrate.upgrade(runtime.engine)
     try:
         yield runtime

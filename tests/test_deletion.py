@@ -213,7 +213,7 @@ async def test_prune_deletes_old_finished_jobs_in_batches(runtime: Runtime, tena
     world = await build_world(runtime.session_factory, tenant, specs)
     for job in world.jobs[:2]:
         await add_details(runtime.session_factory, job, steps=1, logs=3)
-    deletion = JobDeletion(runtime.session_factory, runtime.bus, batch=4)
+    deletion = JobDeletion(runtime.session_factory, runtime.bus, runtime.artifacts, batch=4)
     cutoff = BASE_TIME + timedelta(days=50)
 
     dry = await deletion.prune(before=cutoff, dry_run=True, actor="prune")

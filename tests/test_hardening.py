@@ -126,6 +126,7 @@ def test_a_step_inherits_only_the_listed_variables(
         context=JobContext(source="MANUAL"),
         workspace=tmp_path,
         output_file=tmp_path / "out.json",
+        artifacts=tmp_path / "artifacts",
     )
 
     assert "JOBMONITOR_DATABASE_URL" not in env

@@ -13,12 +13,10 @@ from typing import Any, Self, TypeVar
 
 import strawberry
 from strawberry import relay
-from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types.nodes import SelectedField
 
 from resolvers.context import Info
-from resolvers.ids import storable
 from resolvers.timeline_lookup import TimelineLookup
 from server.db import models
 from server.domain import rules
@@ -30,6 +28,7 @@ from server.reads.automations import AutomationRow
 from server.reads.paging import page_request
 from server.temporal.web_ui import workflow_url
 
+from .artifacts import Artifact, artifacts_of
 from .definition import JobDefinition
 from .enums import (
     AgentStatus,
@@ -43,6 +42,7 @@ from .enums import (
 from .events import JobEvent, LogConnection
 from .filters import JobFilter, domain_filter
 from .logs import log_connection
+from .node_rows import rows_by_node_id
 from .notifications import NotificationDelivery
 from .queue import JobQueuePosition
 from .steps import JobMetrics, JobTrigger
@@ -125,6 +125,10 @@ class JobStep:
         return await log_connection(
             info, self.job_number, first=first, after=after, streams=streams, step=self.index
         )
+
+    @strawberry.field(description="The files this step wrote, oldest first.")
+    async def artifacts(self, info: Info) -> list[Artifact]:
+        return await artifacts_of(info, self.job_number, self.index)
 
     @strawberry.field
     def retry_count(self) -> int:
@@ -373,6 +377,10 @@ class Job(relay.Node):
         streams: list[LogStream] | None = None,
     ) -> LogConnection:
         return await log_connection(info, self.number, first=first, after=after, streams=streams)
+
+    @strawberry.field(description="The files its steps wrote, oldest first.")
+    async def artifacts(self, info: Info) -> list[Artifact]:
+        return await artifacts_of(info, self.number)
 
     @strawberry.field(description="Where to download the whole log (JSON lines).")
     def logs_url(self) -> str:
@@ -716,20 +724,3 @@ class Schedule(relay.Node):
             )
         rows = await info.context.loaders.rows.schedule_jobs.load((self.id_, first))
         return await jobs_from_rows(info, rows, detail=False)
-
-
-async def rows_by_node_id(
-    loader: DataLoader[int, RowT | None], node_ids: Iterable[str], kind: str
-) -> list[RowT | None]:
-    """The rows, None for ids that name none (numbers no row can have among them)."""
-    keys = [_node_key(node_id, kind) for node_id in node_ids]
-    found = iter(await loader.load_many([key for key in keys if key is not None]))
-    return [next(found) if key is not None else None for key in keys]
-
-
-def _node_key(node_id: str, kind: str) -> int | None:
-    try:
-        number = int(node_id)
-    except ValueError:
-        raise InvalidArgument(f"{node_id!r} is not {kind} id", field="id") from None
-    return number if storable(number) else None

@@ -29,7 +29,7 @@ def prune(
         bool, typer.Option(help="Count what would be deleted, per tenant; delete nothing.")
     ] = False,
 ) -> None:
-    """Delete finished jobs (with their steps, events and logs) that ended longer
+    """Delete finished jobs (with their steps, events, logs and artifacts) that ended longer
     ago than the retention, in short batches; every tenant's."""
     settings = Settings()
     age = _age(older_than, settings)

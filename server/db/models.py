@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -475,3 +476,37 @@ class AuditEntry(Base):
     count: Mapped[int] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Artifact(Base):
+    """A file a step wrote to its `JOB_ARTIFACTS` folder. Its bytes are in the artifact store
+    (a directory, or `artifact_chunks`), keyed by this row's id; `name` is only shown."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (
+        Index("ix_artifacts_job_number", "job_number", "id"),
+        UniqueConstraint("job_number", "step", "attempt", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    job_number: Mapped[int] = mapped_column(ForeignKey("jobs.number", ondelete="CASCADE"))
+    step: Mapped[int | None] = mapped_column(Integer)
+    attempt: Mapped[int | None] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ArtifactChunk(Base):
+    """The bytes of an artifact kept in the database, in chunks of at most 256 KiB."""
+
+    __tablename__ = "artifact_chunks"
+
+    artifact_id: Mapped[int] = mapped_column(
+        ForeignKey("artifacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import (
+    Artifact,
     AuditEntry,
     Job,
     JobEvent,
@@ -39,10 +40,12 @@ from server.domain.rules import FINAL_STATUSES
 from server.events import EventBus, JobDeleted
 from server.reads.jobs import filter_conditions
 
+from .artifacts import ArtifactService
 from .unit_of_work import UnitOfWork, unit_of_work
 
 DELETE_BATCH = 500
 OWNED_BY_JOB = (
+    Artifact,  # its chunks, when the database keeps them, go with it (ON DELETE CASCADE)
     LogLine,
     JobEvent,
     StepAttempt,
@@ -78,11 +81,13 @@ class JobDeletion:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         bus: EventBus,
+        artifacts: ArtifactService,
         *,
         batch: int = DELETE_BATCH,
     ) -> None:
         self._session_factory = session_factory
         self._bus = bus
+        self._artifacts = artifacts
         self._batch = batch
 
     async def delete(
@@ -172,9 +177,12 @@ class JobDeletion:
         while True:
             started = time.perf_counter()
             async with unit_of_work(self._session_factory, self._bus) as work:
-                gone = await _delete_batch(work, conditions, after=after, limit=self._batch)
+                gone, artifact_ids = await _delete_batch(
+                    work, conditions, after=after, limit=self._batch
+                )
             if not gone:
                 return
+            await self._artifacts.discard(artifact_ids)
             seconds = time.perf_counter() - started
             report.batches += 1
             report.longest_batch_seconds = max(report.longest_batch_seconds, seconds)
@@ -207,9 +215,10 @@ class JobDeletion:
 
 async def _delete_batch(
     work: UnitOfWork, conditions: Sequence[ColumnElement[bool]], *, after: int, limit: int
-) -> dict[int, tuple[str, JobStatus]]:
+) -> tuple[dict[int, tuple[str, JobStatus]], list[int]]:
     """One transaction: up to `limit` finished jobs numbered after `after`, locked, deleted with
-    all they own, taken off the counts; answers them (number: tenant, status)."""
+    all they own, taken off the counts; answers them (number: tenant, status) and the ids of
+    their artifacts (whose bytes the store forgets after commit)."""
     session = work.session
     chosen = (
         select(Job.number, Job.tenant_id, Job.status)
@@ -220,8 +229,11 @@ async def _delete_batch(
     )
     gone = {number: (tenant, status) for number, tenant, status in await session.execute(chosen)}
     if not gone:
-        return gone
+        return gone, []
     numbers = list(gone)
+    artifact_ids = list(
+        await session.scalars(select(Artifact.id).where(Artifact.job_number.in_(numbers)))
+    )
     # A job resent from one of these keeps running; its link to the original goes.
     await session.execute(
         update(Job).where(Job.resent_from_number.in_(numbers)).values(resent_from_number=None)
@@ -233,7 +245,7 @@ async def _delete_batch(
         await adjust_status_count(session, tenant=tenant, status=status, delta=-count)
     for number, (tenant, _status) in gone.items():
         work.notify(JobDeleted(tenant=tenant, job_number=number))
-    return gone
+    return gone, artifact_ids
 
 
 def _described(job_filter: JobFilter | None) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from server.domain.enums import AgentStatus
+from server.services.artifacts import ArtifactService
 from server.services.execution import ExecutionService
 from server.services.queue import QueueService
 
@@ -55,6 +56,7 @@ class AgentServices:
 
     execution: ExecutionService
     queue: QueueService
+    artifacts: ArtifactService
 
 
 @asynccontextmanager
@@ -65,7 +67,10 @@ async def running_agent(
     if identity.slots < 1:
         raise ValueError(f"an agent needs at least one slot (got {identity.slots})")
     activities = AgentActivities(
-        services.execution, agent_name=identity.name, workspace_root=identity.workspace_root
+        services.execution,
+        services.artifacts,
+        agent_name=identity.name,
+        workspace_root=identity.workspace_root,
     )
     worker = Worker(
         client,

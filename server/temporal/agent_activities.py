@@ -13,9 +13,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from server.domain.enums import LogStream
+from server.services.artifacts import ArtifactService
 from server.services.execution import AttemptEnd, ExecutionService
 
 from .activity_errors import domain_errors_are_final
+from .artifact_collector import ArtifactCollector, AttemptFolder
 from .contracts import HANDED_BACK, STEP_ACTIVITY, AgentClaim, Handover, Outcome, StepRun
 from .log_sink import LogSink
 from .step_process import read_output, run_command, step_environment
@@ -33,9 +35,15 @@ CANCELLED = "cancelled: process killed"
 
 class AgentActivities:
     def __init__(
-        self, execution: ExecutionService, *, agent_name: str, workspace_root: Path
+        self,
+        execution: ExecutionService,
+        artifacts: ArtifactService,
+        *,
+        agent_name: str,
+        workspace_root: Path,
     ) -> None:
         self._execution = execution
+        self._artifacts = artifacts
         self._agent_name = agent_name
         self._workspace_root = workspace_root
 
@@ -126,17 +134,27 @@ class AgentActivities:
         output_file.unlink(missing_ok=True)
         if step.command is None:
             return AttemptEnd()
+        folder = AttemptFolder.made(
+            workspace / ".jobmonitor",
+            tenant=step.tenant,
+            job_number=step.job_number,
+            step=step.step_index,
+            attempt=step.attempt,
+        )
         env = step_environment(
             job_number=step.job_number,
             job_input=step.input,
             context=step.context,
             workspace=workspace,
             output_file=output_file,
+            artifacts=folder.path,
         )
+        collector = ArtifactCollector(self._artifacts, folder, log)
         try:
-            code = await _heartbeating(
-                run_command(step.command, cwd=workspace, env=env, on_line=log.write)
-            )
+            async with collector.watching():
+                code = await _heartbeating(
+                    run_command(step.command, cwd=workspace, env=env, on_line=log.write)
+                )
         except asyncio.CancelledError:
             if activity.is_worker_shutdown():
                 log.note(LogStream.SYSTEM, f"step {step.step_name}: {HANDED_BACK_REASON}")
@@ -147,6 +165,7 @@ class AgentActivities:
             await self._record(step, AttemptEnd(error=reason, cancelled=reason == CANCELLED))
             log.note(LogStream.SYSTEM, f"step {step.step_name}: {reason}")
             raise
+        await collector.sweep(final=True)
         if code:
             return AttemptEnd(
                 error=f"exited with code {code}", exit_code=code, error_detail=log.error_detail

@@ -41,10 +41,12 @@ def step_environment(
     context: JobContext,
     workspace: Path,
     output_file: Path,
+    artifacts: Path,
 ) -> dict[str, str]:
-    """JOB_NUMBER, JOB_INPUT (JSON), JOB_INPUT_<KEY> per top-level key, JOB_WORKSPACE and
-    JOB_OUTPUT (where the step may write JSON that becomes its output), and the dispatch
-    context (`dispatch_context_variables`)."""
+    """JOB_NUMBER, JOB_INPUT (JSON), JOB_INPUT_<KEY> per top-level key, JOB_WORKSPACE,
+    JOB_OUTPUT (where the step may write JSON that becomes its output), JOB_ARTIFACTS (a folder
+    of this attempt whose files become the job's artifacts), and the dispatch context
+    (`dispatch_context_variables`)."""
     env = inherited_environment(os.environ)
     env["JOB_NUMBER"] = str(job_number)
     env["JOB_INPUT"] = json.dumps(job_input)
@@ -52,6 +54,7 @@ def step_environment(
         env[f"JOB_INPUT_{key.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     env["JOB_WORKSPACE"] = str(workspace)
     env["JOB_OUTPUT"] = str(output_file)
+    env["JOB_ARTIFACTS"] = str(artifacts)
     env.update(dispatch_context_variables(context, job_input))
     return env
 

@@ -1,0 +1,28 @@
+"""Rows behind Relay node ids: the `node` field's lookups, by loader."""
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from resolvers.ids import storable
+from server.domain.errors import InvalidArgument
+
+RowT = TypeVar("RowT")
+
+
+async def rows_by_node_id(
+    loader: DataLoader[int, RowT | None], node_ids: Iterable[str], kind: str
+) -> list[RowT | None]:
+    """The rows, None for ids that name none (numbers no row can have among them)."""
+    keys = [_node_key(node_id, kind) for node_id in node_ids]
+    found = iter(await loader.load_many([key for key in keys if key is not None]))
+    return [next(found) if key is not None else None for key in keys]
+
+
+def _node_key(node_id: str, kind: str) -> int | None:
+    try:
+        number = int(node_id)
+    except ValueError:
+        raise InvalidArgument(f"{node_id!r} is not {kind} id", field="id") from None
+    return number if storable(number) else None
