@@ -53,6 +53,8 @@ CONTROL_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximu
 AGENT_PICKUP_TIMEOUT = timedelta(seconds=30)
 TEARDOWN_ON_AGENT_TIMEOUT = timedelta(seconds=60)
 DEFAULT_STEP_TIMEOUT = timedelta(hours=12)
+# Control-plane activities run as local activities from this patch on.
+LOCAL_CONTROL = "local-control-activities"
 # Timeouts that mean the agent stopped answering, not that the step failed.
 _AGENT_GONE = {TimeoutType.HEARTBEAT, TimeoutType.SCHEDULE_TO_START}
 
@@ -319,6 +321,17 @@ class JobWorkflow:
     async def _control(
         self, activity: str, argument: Any, result_type: type[T] | None = None
     ) -> Any:
+        """A control-plane activity: local (run by this worker within the workflow task, its
+        result recorded as a marker) once the run has the LOCAL_CONTROL patch; runs begun
+        before it keep the scheduled activities their history holds."""
+        if workflow.patched(LOCAL_CONTROL):
+            return await workflow.execute_local_activity(
+                activity,
+                argument,
+                result_type=result_type,
+                start_to_close_timeout=CONTROL_TIMEOUT,
+                retry_policy=CONTROL_RETRY,
+            )
         return await workflow.execute_activity(
             activity,
             argument,

@@ -5,6 +5,10 @@ started event: the attempt in flight is known from DescribeWorkflowExecution's p
 activities, which `with_pending` folds in. An activity the workflow stopped waiting for (it
 was cancelled without waiting for the cancellation, or the run was terminated) has no closing
 event: it ends when the run ends.
+
+Local activities (the job workflow's control-plane work) leave one marker each instead
+(`markers.py`); they are folded in as records of their own, closed by the marker. One in flight
+is in no history and no description: it shows once its workflow task completes.
 """
 
 from collections.abc import Iterable
@@ -16,6 +20,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.enums.v1 import EventType, PendingActivityState
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflow.v1 import PendingActivityInfo
+
+from .markers import LocalActivity, local_activity
 
 
 class ActivityState(StrEnum):
@@ -42,6 +48,12 @@ _RUN_ENDING_EVENTS = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+}
+_LOCAL_ENDS = {
+    None: ActivityState.COMPLETED,
+    "failed": ActivityState.FAILED,
+    "timeout": ActivityState.TIMED_OUT,
+    "cancelled": ActivityState.CANCELLED,
 }
 _IN_FLIGHT = {
     PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
@@ -71,8 +83,19 @@ def activity_records(events: Iterable[HistoryEvent]) -> list[ActivityRecord]:
     records: dict[int, ActivityRecord] = {}
     cancel_requested: set[int] = set()
     run_ended: datetime | None = None
+    task_started: datetime | None = None
+    local_cursor: datetime | None = None
     for event in events:
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+            task_started = _time(event.event_time)
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            local_cursor = task_started
+        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            local = local_activity(event)
+            if local is not None:
+                records[event.event_id] = _local_record(event.event_id, local, local_cursor)
+                local_cursor = local.completed_at
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             scheduled = event.activity_task_scheduled_event_attributes
             records[event.event_id] = ActivityRecord(
                 scheduled_event_id=event.event_id,
@@ -109,6 +132,22 @@ def activity_records(events: Iterable[HistoryEvent]) -> list[ActivityRecord]:
         _ended_with_run(record, run_ended, cancel_requested) if record.open else record
         for record in records.values()
     ]
+
+
+def _local_record(event_id: int, local: LocalActivity, begun: datetime | None) -> ActivityRecord:
+    """A local activity began when its workflow task did, or when the one before it in that
+    task ended (the workflow starts the next as soon as it has the last one's result)."""
+    scheduled = min(begun or local.completed_at, local.completed_at)
+    return ActivityRecord(
+        scheduled_event_id=event_id,
+        activity_id=local.activity_id,
+        activity_type=local.activity_type,
+        state=_LOCAL_ENDS[local.failure],
+        scheduled_at=scheduled,
+        attempt=local.attempt,
+        started_at=scheduled,
+        closed_at=local.completed_at,
+    )
 
 
 def _ended_with_run(

@@ -5,11 +5,14 @@ Init's plan (the job's workflow), the agent Agent Setup checked, and the workflo
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
-from temporalio.api.history.v1 import ActivityTaskCompletedEventAttributes, HistoryEvent
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.converter import DataConverter
 
 from server.temporal.contracts import JobPlan
+
+from .markers import local_activity
 
 # The four phases of a job and the activities of the job workflow that make them: the names
 # `server.temporal` registers its activities under; any other activity (the step attempts,
@@ -66,6 +69,7 @@ def completion_result(events: Iterable[HistoryEvent]) -> str | None:
 
 
 def _last_result(events: Iterable[HistoryEvent], activity: str, kind: type[T]) -> T | None:
+    """The last result of `activity`, run as a scheduled activity or a local one."""
     scheduled: set[int] = set()
     found: T | None = None
     for event in events:
@@ -75,15 +79,17 @@ def _last_result(events: Iterable[HistoryEvent], activity: str, kind: type[T]) -
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             completed = event.activity_task_completed_event_attributes
             if completed.scheduled_event_id in scheduled:
-                found = _decode(completed, kind) or found
+                found = _decode(list(completed.result.payloads), kind) or found
+        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            local = local_activity(event)
+            if local is not None and local.activity_type == activity and local.failure is None:
+                found = _decode(local.result, kind) or found
     return found
 
 
-def _decode(completed: ActivityTaskCompletedEventAttributes, kind: type[T]) -> T | None:
+def _decode(payloads: list[Payload], kind: type[T]) -> T | None:
     try:
-        decoded = DataConverter.default.payload_converter.from_payloads(
-            list(completed.result.payloads), [kind]
-        )
+        decoded = DataConverter.default.payload_converter.from_payloads(payloads, [kind])
     except TypeError:
         return None
     value = decoded[0] if decoded else None
