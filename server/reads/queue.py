@@ -16,7 +16,8 @@ QUEUE_WINDOW = 10_000
 
 
 def waiting_statement(tenant: str, *, limit: int = QUEUE_WINDOW) -> Select[Job]:
-    """The tenant's waiting jobs, oldest first: in the queue and holding no slot."""
+    """The tenant's waiting jobs, oldest first: in the queue and holding no slot, in the order
+    they were dispatched (numbers count up), however their workflows' claims raced to join."""
     return (
         select(Job)
         .where(
@@ -25,7 +26,7 @@ def waiting_statement(tenant: str, *, limit: int = QUEUE_WINDOW) -> Select[Job]:
             Job.assigned_at.is_(None),
             Job.status.not_in(FINAL_STATUSES),
         )
-        .order_by(Job.queued_at, Job.number)
+        .order_by(Job.number)
         .limit(limit)
     )
 

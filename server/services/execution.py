@@ -22,7 +22,7 @@ from server.reads.rows import agent_named, jobs_by_number
 
 from . import state_machine
 from .chains import with_follow_ups
-from .queue import release, requeue
+from .queue import Assigned, hand_out, lock_queue, release, requeue
 from .unit_of_work import UnitOfWork, run_retrying
 
 T = TypeVar("T")
@@ -310,12 +310,14 @@ class ExecutionService:
         status: JobStatus,
         error: str | None,
         agent_name: str | None,
-    ) -> None:
+    ) -> list[Assigned]:
         """Teardown's record: the final status (unless an action already set one), no step left
-        RUNNING, the job's slot freed, and the agent back to ONLINE when it has nothing else
-        running."""
+        RUNNING, the job's slot freed and handed out in the same transaction, and the agent
+        back to ONLINE when it has nothing else running. Returns the jobs that got a slot: the
+        caller wakes them (else the agents' heartbeats do)."""
 
-        async def action(work: UnitOfWork) -> None:
+        async def action(work: UnitOfWork) -> list[Assigned]:
+            await lock_queue(work.session, tenant)
             job = await state_machine.locked_job(work, tenant, number)
             if job.status is JobStatus.PAUSED and status is JobStatus.COMPLETED:
                 # Paused after the workflow's last check: there is nothing left to pause.
@@ -331,8 +333,9 @@ class ExecutionService:
             release(job)
             if agent_name is not None:
                 await _release(work.session, tenant, agent_name, number)
+            return await hand_out(work, tenant)
 
-        await self._run(action)
+        return await self._run(action)
 
     async def agent_seen(
         self,

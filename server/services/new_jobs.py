@@ -39,7 +39,8 @@ def new_job(
     agent: Agent | None,
     definition: dict[str, Any],
 ) -> Job:
-    scheduled = request.scheduled_for is not None and request.scheduled_for > datetime.now(UTC)
+    now = datetime.now(UTC)
+    scheduled = request.scheduled_for is not None and request.scheduled_for > now
     return Job(
         tenant_id=tenant,
         workflow_id=workflow.id,
@@ -52,7 +53,10 @@ def new_job(
         hint=request.hint,
         ticket_key=request.resolved_ticket_key,
         ticket_url=request.ticket_url,
-        created_at=datetime.now(UTC),
+        created_at=now,
+        # A job to run now joins the queue as it is dispatched, so the queue hands out slots
+        # in dispatch order; a scheduled one joins when its workflow claims an agent.
+        queued_at=None if scheduled else now,
         scheduled_for=request.scheduled_for if scheduled else None,
         idempotency_key=request.idempotency_key,
         automation_id=request.automation_id,

@@ -1,7 +1,10 @@
 """The queue: a job waits here, PENDING, until an agent that may run it has a free slot.
 
-Nothing polls per job. Slots are handed out when something changes: a job joins the queue
-(its workflow claims an agent), a job ends and frees its slot, an agent starts or heartbeats.
+A job joins the queue when it is dispatched (a scheduled one when its workflow claims an agent),
+so slots go out in dispatch order, whatever order the jobs' workflows reach Init in. Nothing
+polls per job. Slots are handed out when something changes: a job's workflow claims an agent,
+a job ends and frees its slot, an agent starts or heartbeats. A job given a slot before its
+workflow asked finds it when it claims.
 Each hand-out takes the tenant's queue lock first, so two of them never give away the same
 slot; the caller then wakes the workflows of the jobs that got one (after commit).
 """
@@ -55,11 +58,12 @@ class QueueService:
         self._bus = bus
 
     async def claim(self, *, tenant: str, number: int) -> Claim:
-        """Put the job in the queue (once) and hand out the free slots."""
+        """The job's agent if it holds a slot (it joins the queue first if it is not in it:
+        a scheduled job, or one that left it), after handing out the free slots."""
 
         async def action(work: UnitOfWork) -> Claim:
             now = datetime.now(UTC)
-            await _lock_queue(work.session, tenant)
+            await lock_queue(work.session, tenant)
             job = await _job(work.session, tenant, number)
             if job.status in FINAL_STATUSES:
                 return Claim(None, [])
@@ -76,9 +80,8 @@ class QueueService:
         """Hand out the free slots of the tenant's agents to its waiting jobs, oldest first."""
 
         async def action(work: UnitOfWork) -> list[Assigned]:
-            now = datetime.now(UTC)
-            await _lock_queue(work.session, tenant)
-            return await _assign(work, tenant, now) + await _unstarted(work.session, tenant, now)
+            await lock_queue(work.session, tenant)
+            return await hand_out(work, tenant)
 
         return await self._run(action)
 
@@ -88,7 +91,7 @@ class QueueService:
 
         async def action(work: UnitOfWork) -> tuple[str | None, str]:
             now = datetime.now(UTC)
-            await _lock_queue(work.session, tenant)
+            await lock_queue(work.session, tenant)
             job = await _job(work.session, tenant, number)
             if job.assigned_at is not None:
                 return await _agent_name(work.session, job), ""
@@ -104,6 +107,14 @@ class QueueService:
 
     async def _run(self, action: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         return await run_retrying(self._session_factory, self._bus, action)
+
+
+async def hand_out(work: UnitOfWork, tenant: str) -> list[Assigned]:
+    """Within `work`, which holds the tenant's queue lock (`lock_queue`, taken before any job
+    row): the free slots given to the waiting jobs, oldest first, and the jobs given one a
+    while ago that have not started yet (to wake again)."""
+    now = datetime.now(UTC)
+    return await _assign(work, tenant, now) + await _unstarted(work.session, tenant, now)
 
 
 def requeue(job: Job, now: datetime) -> None:
@@ -163,7 +174,7 @@ async def _unstarted(session: AsyncSession, tenant: str, now: datetime) -> list[
     return [Assigned(tenant, number, name) for number, name in rows]
 
 
-async def _lock_queue(session: AsyncSession, tenant: str) -> None:
+async def lock_queue(session: AsyncSession, tenant: str) -> None:
     """One hand-out at a time per tenant: an advisory lock on PostgreSQL; on SQLite a write
     first, which takes the database's single write lock."""
     if session.get_bind().dialect.name == "postgresql":

@@ -125,14 +125,14 @@ class ControlActivities:
     async def record_end(self, outcome: Outcome) -> None:
         """Teardown: the final status, the slot freed and given to the next waiting job."""
         with domain_errors_are_final():
-            await self._execution.finish(
+            assigned = await self._execution.finish(
                 tenant=outcome.tenant,
                 number=outcome.job_number,
                 status=JobStatus(outcome.status),
                 error=outcome.error,
                 agent_name=outcome.agent_name,
             )
-        await self._waker.wake(await self._queue.assign(tenant=outcome.tenant))
+        await self._waker.wake(assigned)
 
     def all(self) -> list[Callable[..., Any]]:
         return [

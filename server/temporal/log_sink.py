@@ -100,10 +100,13 @@ class LogSink:
         )
 
     async def _flush_forever(self) -> None:
-        while not self._closing.is_set():
+        while True:
             await self._wake.wait()
-            self._wake.clear()
-            await self.flush()
-            # Gather lines for a moment before the next write, unless the step is over.
+            # Gather lines for a moment before writing; a step over by then has them written
+            # once, by the exit (a quick step costs one write, not one per line or per moment).
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), FLUSH_SECONDS)
+            if self._closing.is_set():
+                return
+            self._wake.clear()
+            await self.flush()

@@ -5,7 +5,7 @@ import logging
 from collections.abc import Sequence
 
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from server.db.models import pipeline_id
 from server.services.queue import Assigned
@@ -29,9 +29,9 @@ class JobWaker:
         )
 
     async def wake(self, assigned: Sequence[Assigned]) -> None:
-        """Signal each job's workflow. A signal that fails is logged: the job keeps its slot
-        and the next hand-out of its tenant (an agent's heartbeat at the latest) wakes it
-        again."""
+        """Signal each job's workflow. A workflow not started yet needs no signal: its claim
+        will find the slot. Any other failure is logged: the job keeps its slot and the next
+        hand-out of its tenant (an agent's heartbeat at the latest) wakes it again."""
         await asyncio.gather(*(self._wake_one(item) for item in assigned))
 
     async def _wake_one(self, item: Assigned) -> None:
@@ -40,4 +40,5 @@ class JobWaker:
             try:
                 await handle.signal(ASSIGNED_SIGNAL, self.assignment(item.tenant, item.agent_name))
             except RPCError as error:
-                log.warning("job #%s: could not wake it: %s", item.job_number, error.message)
+                if error.status is not RPCStatusCode.NOT_FOUND:
+                    log.warning("job #%s: could not wake it: %s", item.job_number, error.message)

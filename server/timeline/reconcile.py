@@ -118,6 +118,8 @@ async def _repair(
 ) -> Finding:
     error = None if target is JobStatus.COMPLETED else f"reconciled: {finding.mismatch}"
     try:
+        # The slot it frees is handed out with it; the agents' heartbeats wake the job that got
+        # it (this command holds no worker to signal from).
         await execution.finish(
             tenant=tenant, number=finding.number, status=target, error=error, agent_name=None
         )
