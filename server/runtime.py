@@ -125,7 +125,8 @@ class Runtime:
         self, client: Client, *, outbox: bool = True, outbox_tenant: str | None = None
     ) -> AsyncIterator[Worker]:
         """The control-plane worker on this process's task queue, delivering the outbox and
-        the notifications (of one tenant, or all) unless `outbox` is False."""
+        the notifications (of one tenant, or all) and keeping the retention, unless `outbox` is
+        False."""
         async with running_worker(
             client,
             self.execution,
@@ -141,8 +142,14 @@ class Runtime:
             if not outbox:
                 yield worker
                 return
-            async with self.notifications.running(
-                self.settings.notify_interval_seconds, tenant=outbox_tenant
+            async with (
+                self.notifications.running(
+                    self.settings.notify_interval_seconds, tenant=outbox_tenant
+                ),
+                self.deletion.retaining(
+                    self.settings.retention_days,
+                    interval=self.settings.retention_interval_seconds,
+                ),
             ):
                 yield worker
 

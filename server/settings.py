@@ -381,8 +381,11 @@ class Settings(BaseSettings):
     retention_days: int | None = Field(
         default=None,
         ge=1,
-        description="Finished jobs older than this many days are deleted by `jobmonitor prune` "
-        "(unset: kept until deleted by hand).",
+        description="Finished jobs older than this many days are deleted by the worker (and "
+        "`jobmonitor prune`); unset: kept until deleted.",
+    )
+    retention_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the worker applies RETENTION_DAYS."
     )
 
     @model_validator(mode="after")

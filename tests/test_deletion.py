@@ -1,7 +1,7 @@
 """Deleting finished jobs: deleteJobs (by id and by filter, admins only) and the retention
 (prune, in batches), on both databases; counts stay exact and subscribers hear of it."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -28,6 +28,7 @@ from tests.support.factories import BASE_TIME, add_details, build_world
 from tests.support.graphql import GraphQLClient, serving
 from tests.support.live import streams_registered
 from tests.support.servers import LiveServer
+from tests.support.waiting import eventually
 from tests.support.websocket import TRANSPORT_WS, graphql_ws
 
 DELETE_IDS = (
@@ -248,3 +249,35 @@ def test_prune_says_what_is_wrong_with_its_age(
     result = CliRunner().invoke(cli, ["prune", *arguments])
     assert result.exit_code == 2
     assert says in result.output
+
+
+async def test_the_retention_prunes_on_its_own_and_spares_other_tenants(
+    runtime: Runtime, tenant: str, gql: GraphQLClient
+) -> None:
+    # given an old finished job of this tenant and a new one of another tenant
+    await build_world(runtime.session_factory, tenant, [{"completed_at": BASE_TIME}])
+    now = datetime.now(UTC)
+    theirs = await build_world(
+        runtime.session_factory, f"{tenant}-b", [{"created_at": now, "completed_at": now}]
+    )
+
+    # when this tenant asks to delete the other tenant's job, it is not found and stays
+    refused = (await gql.execute(DELETE_IDS, ids=[gid(theirs.jobs[0].number)]))["deleteJobs"]
+    assert refused == {
+        "deletedCount": 0,
+        "errors": [
+            {
+                "code": "NOT_FOUND",
+                "message": f"job #{theirs.jobs[0].number} does not exist",
+                "field": "ids",
+            }
+        ],
+    }
+
+    # and while a retention of a day runs, the old job goes and the new one stays
+    async def gone() -> bool:
+        return await counted(runtime, tenant) == {}
+
+    async with runtime.deletion.retaining(1, interval=0.05):
+        await eventually(gone, 10)
+    assert await counted(runtime, f"{tenant}-b") == {JobStatus.COMPLETED: 1}

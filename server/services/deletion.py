@@ -9,15 +9,19 @@ changes in the same transaction as the rows, so it stays exact. Each deletion le
 entry: who, how many, which ids or filter.
 """
 
+import asyncio
 import dataclasses
+import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import (
@@ -44,6 +48,9 @@ from .artifacts import ArtifactService
 from .unit_of_work import UnitOfWork, unit_of_work
 
 DELETE_BATCH = 500
+RETENTION = "retention"
+"""The actor of the worker's prunes."""
+log = logging.getLogger(__name__)
 OWNED_BY_JOB = (
     Artifact,  # its chunks, when the database keeps them, go with it (ON DELETE CASCADE)
     LogLine,
@@ -138,6 +145,33 @@ class JobDeletion:
         detail = {"finishedBefore": before.isoformat()}
         await self._audit(report.per_tenant, actor, "prune", detail)
         return report
+
+    @asynccontextmanager
+    async def retaining(self, days: int | None, *, interval: float) -> AsyncIterator[None]:
+        """While the block runs, prune the jobs that finished more than `days` ago, every
+        `interval` seconds (nothing when `days` is None). Several workers doing it at once is
+        harmless: a batch another one deleted first is simply not there."""
+        if days is None:
+            yield
+            return
+        task = asyncio.create_task(self._retain(timedelta(days=days), interval))
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _retain(self, age: timedelta, interval: float) -> None:
+        while True:
+            try:
+                report = await self.prune(
+                    before=datetime.now(UTC) - age, dry_run=False, actor=RETENTION
+                )
+                if report.deleted:
+                    log.info("retention: deleted %d finished job(s)", report.deleted)
+            except SQLAlchemyError:
+                log.exception("retention: the database failed; trying again in %s s", interval)
+            await asyncio.sleep(interval)
 
     async def _finished_of(
         self, tenant: str, numbers: Sequence[int], refused: list[DomainError]
