@@ -7,6 +7,7 @@ violation (axe-core) on either page; and, with auth on, a wrong token refused in
 One `dev` and one browser serve the whole module."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,15 @@ COUNTS = "query($filter: JobFilter) { jobCounts(filter: $filter) { all running p
 NUMBERS = """query($first: Int!, $filter: JobFilter) {
   jobs(first: $first, filter: $filter) { edges { node { number } } }
 }"""
+EVENTS = "query($number: Int!) { job(number: $number) { events { sequence } } }"
 SERIOUS = ("serious", "critical")
+KEEP_SOCKETS = """
+const Native = window.WebSocket;
+window.keptSockets = [];
+window.WebSocket = class extends Native {
+  constructor(...args) { super(...args); window.keptSockets.push(this); }
+};
+"""
 
 
 class JobsPage:
@@ -89,6 +98,17 @@ class JobsPage:
         field = self.browser.driver.find_element(By.CSS_SELECTOR, "input#token")
         field.clear()
         field.send_keys(token, Keys.ENTER)
+
+    def keep_sockets(self) -> None:
+        """From the next page on, the page's websockets are kept in `window.keptSockets`."""
+        self.browser.driver.execute_cdp_cmd(
+            "Page.addScriptToEvaluateOnNewDocument", {"source": KEEP_SOCKETS}
+        )
+
+    def socket(self) -> str:
+        """What the header says of the socket: connecting, up or down."""
+        found: str = self.js("return document.querySelector('[data-socket]').dataset.socket")
+        return found
 
     def path(self) -> str:
         found: str = self.js("return location.pathname + location.search")
@@ -218,6 +238,45 @@ async def test_the_detail_shows_steps_a_live_log_line_and_the_timeline_phases(
     )
     assert page.texts(".events li")
     assert page.serious_violations() == []
+
+
+async def test_a_dropped_socket_shows_and_the_list_resumes_after_the_last_event_it_saw(
+    page: JobsPage, dev: Dev
+) -> None:
+    # given the list, which has seen a job's events (its sockets within the test's reach)
+    page.keep_sockets()
+    page.open("/", "tr[data-job]")
+    seen = (await dispatch(dev.gql, workflow="hello"))["job"]["number"]
+    page.until(lambda: page.rows()[0][0] == seen)
+
+    # when the page loses the network while another job is dispatched, then gets it back
+    page.browser.offline(True)
+    page.js("window.keptSockets.forEach(socket => socket.close())")
+    page.until(lambda: page.socket() == "down")
+    paused = page.text("[data-socket]")
+    missed = (await dispatch(dev.gql, workflow="hello"))["job"]["number"]
+    page.browser.sent_websocket_messages()  # what was sent before the drop
+    page.browser.offline(False)
+
+    # then the header said so, and the list resumed the status stream after the last event it
+    # had seen, which replayed the missed job
+    page.until(lambda: page.socket() == "up")
+    page.until(lambda: page.rows()[0][0] == missed)
+    resumed = [
+        json.loads(message)["payload"]["variables"]["after"]
+        for message in page.browser.sent_websocket_messages()
+        if "JobStatusChanged" in message
+    ]
+    sequences = {
+        number: [
+            event["sequence"]
+            for event in (await dev.gql.execute(EVENTS, number=number))["job"]["events"]
+        ]
+        for number in (seen, missed)
+    }
+    assert paused == "Live updates paused: reconnecting…"
+    assert len(resumed) == 1
+    assert sequences[seen][0] <= resumed[0] < sequences[missed][0]
 
 
 async def test_with_auth_on_a_wrong_token_is_refused_in_words_and_a_valid_one_opens_the_list(

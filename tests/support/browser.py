@@ -5,7 +5,7 @@ Chromium is not installed, except under CI=true (.ci/run installs it)."""
 import json
 import shutil
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from selenium import webdriver
@@ -54,13 +54,36 @@ class Browser:
     def requested_urls(self) -> list[str]:
         """Every URL the page asked for: documents, scripts, styles, fetches, websockets."""
         urls = []
+        for method, params in self._devtools_events():
+            if method == "Network.requestWillBeSent":
+                urls.append(params["request"]["url"])
+            elif method == "Network.webSocketCreated":
+                urls.append(params["url"])
+        return urls
+
+    def sent_websocket_messages(self) -> list[str]:
+        """What the page sent over its websockets since the last look at the DevTools log."""
+        return [
+            params["response"]["payloadData"]
+            for method, params in self._devtools_events()
+            if method == "Network.webSocketFrameSent"
+        ]
+
+    def offline(self, offline: bool) -> None:
+        """Cuts the page off the network (its open websockets close) or lets it back."""
+        self.driver.execute_cdp_cmd("Network.enable", {})
+        self.driver.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+        )
+
+    def _devtools_events(self) -> list[tuple[str, dict[str, Any]]]:
+        """The DevTools events logged since the last look (looking empties the log)."""
+        events = []
         for entry in self.driver.get_log("performance"):
             message = json.loads(entry["message"])["message"]
-            if message["method"] == "Network.requestWillBeSent":
-                urls.append(message["params"]["request"]["url"])
-            elif message["method"] == "Network.webSocketCreated":
-                urls.append(message["params"]["url"])
-        return urls
+            events.append((message["method"], message["params"]))
+        return events
 
     def script(self, source: str, *arguments: object) -> object:
         """Runs `source` in the page (as a function body) and answers what it returns."""
