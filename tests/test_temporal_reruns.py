@@ -131,10 +131,10 @@ async def test_a_failed_job_reruns_three_times_and_can_still_be_resent_once(
 
     # Then there are three reruns, newest first, each its own job that ran
     for number in numbers:
+        await wait_for(tgql, number, status_is("FAILED"))
         ran = await links(tgql, number)
         assert ran["rerunOf"] == {"number": original}
         assert ran["agent"] == {"name": AGENT}
-        await wait_for(tgql, number, status_is("FAILED"))
     before = await links(tgql, original)
     assert before["reruns"] == [{"number": n} for n in reversed(numbers)]
     # and the original is still resendable, once
