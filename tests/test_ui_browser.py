@@ -28,6 +28,12 @@ from tests.support.mutations import dispatch
 from tests.support.servers import serve
 
 SEEDED_JOBS = 120
+REPORT = """
+slug: report
+steps:
+  - name: write
+    run: printf 'all good' > "$JOB_ARTIFACTS/report.txt"
+"""
 AXE = Path(__file__).resolve().parents[1] / "ui" / "node_modules" / "axe-core" / "axe.min.js"
 COUNTS = "query($filter: JobFilter) { jobCounts(filter: $filter) { all running pending failed } }"
 NUMBERS = """query($first: Int!, $filter: JobFilter) {
@@ -138,7 +144,11 @@ class JobsPage:
 
 @pytest.fixture(scope="module")
 async def dev(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Dev]:
-    async with running_dev(tmp_path_factory.mktemp("ui"), seeded_jobs=SEEDED_JOBS) as running:
+    """`dev` with the seeded history, and a workflow whose step writes a file."""
+    folder = tmp_path_factory.mktemp("ui")
+    report = folder / "report.yaml"
+    report.write_text(REPORT)
+    async with running_dev(folder, seeded_jobs=SEEDED_JOBS, workflows=[report]) as running:
         yield running
 
 
@@ -217,10 +227,11 @@ async def test_the_failed_tab_and_a_search_filter_the_list_and_the_url_and_scrol
     assert numbers == [edge["node"]["number"] for edge in edges]
 
 
-async def test_the_detail_shows_steps_a_live_log_line_and_the_timeline_phases(
+async def test_the_detail_shows_steps_a_live_log_line_the_timeline_phases_and_artifacts(
     page: JobsPage, dev: Dev
 ) -> None:
-    # given a running job's detail, opened from the Running tab
+    # given a job that writes a file, and a running job's detail, opened from the Running tab
+    report = (await dispatch(dev.gql, workflow="report"))["job"]["number"]
     number = (await dispatch(dev.gql, workflow="slow-steps"))["job"]["number"]
     page.open(f"/jobs/{number}?from=status%3Drunning", "li[data-step]")
 
@@ -238,6 +249,10 @@ async def test_the_detail_shows_steps_a_live_log_line_and_the_timeline_phases(
     )
     assert page.texts(".events li")
     assert page.serious_violations() == []
+
+    # and the other job's step lists the file it wrote
+    page.open(f"/jobs/{report}", "li[data-step]")
+    page.until(lambda: page.texts("li[data-step='0'] .artifacts button") == ["report.txt"])
 
 
 async def test_a_dropped_socket_shows_and_the_list_resumes_after_the_last_event_it_saw(

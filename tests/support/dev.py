@@ -5,13 +5,14 @@ would stop it (Ctrl-C), so that it stops its Temporal dev server too."""
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from server.cli.dev import EXAMPLES
 from server.net import free_port
 from tests.support.graphql import GraphQLClient
 from tests.support.processes import JOBMONITOR, until_answering
@@ -28,9 +29,11 @@ class Dev:
 
 
 @asynccontextmanager
-async def running_dev(folder: Path, *, seeded_jobs: int = 0) -> AsyncIterator[Dev]:
+async def running_dev(
+    folder: Path, *, seeded_jobs: int = 0, workflows: Sequence[Path] = ()
+) -> AsyncIterator[Dev]:
     """`dev` serving on a free port, once it answers; with `seeded_jobs`, its database first gets
-    that many demo jobs (`jobmonitor seed`)."""
+    that many demo jobs (`jobmonitor seed`); `workflows` are loaded beside the examples."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("JOBMONITOR_")}
     if seeded_jobs:
         seed = await asyncio.create_subprocess_exec(
@@ -46,6 +49,7 @@ async def running_dev(folder: Path, *, seeded_jobs: int = 0) -> AsyncIterator[De
     output = folder / "dev.log"
     port = free_port()
     ports = ["--temporal-port", str(free_port()), "--temporal-ui-port", str(free_port())]
+    loaded = [f"--workflows={path}" for path in (EXAMPLES, *workflows)] if workflows else []
     with output.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             JOBMONITOR,
@@ -53,6 +57,7 @@ async def running_dev(folder: Path, *, seeded_jobs: int = 0) -> AsyncIterator[De
             "--port",
             str(port),
             *ports,
+            *loaded,
             cwd=folder,
             env=env,
             stdout=log,

@@ -62,7 +62,6 @@ export function connect(config: PageConfig, token: string | null): Connection {
           steps: { merge: false },
           events: { merge: false },
           timeline: { merge: false },
-          artifacts: { merge: false },
         },
       },
     },

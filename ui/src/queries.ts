@@ -200,6 +200,12 @@ export interface Attempt {
   durationSeconds: number | null;
   agent: { __typename: "Agent"; id: string; name: string } | null;
 }
+export interface Artifact {
+  id: string;
+  name: string;
+  sizeBytes: number;
+  url: string;
+}
 export interface Step {
   index: number;
   name: string;
@@ -209,6 +215,7 @@ export interface Step {
   error: string | null;
   errorDetail: string | null;
   attempts: Attempt[];
+  artifacts: Artifact[];
 }
 export interface JobEvent {
   sequence: number;
@@ -261,6 +268,7 @@ const JOB_DETAIL: TypedDocumentNode<JobDetail> = gql`
       error
       errorDetail
       attempts { attempt status exitCode error durationSeconds agent { __typename id name } }
+      artifacts { id name sizeBytes url }
     }
     events { sequence fromStatus toStatus at actor message }
   }
@@ -308,22 +316,5 @@ export const JOB_LOGS: TypedDocumentNode<
 > = gql`
   subscription JobLogs($id: ID!, $step: Int) {
     jobLogs(id: $id, step: $step) { sequence stream message attempt }
-  }
-`;
-
-/** Parts of the schema that not every server has yet: asked apart, shown when answered. */
-export interface Artifact {
-  id: string;
-  name: string;
-  sizeBytes: number;
-  step: number | null;
-  url: string;
-}
-export const JOB_ARTIFACTS: TypedDocumentNode<
-  { job: { __typename: "Job"; id: string; artifacts: Artifact[] } | null },
-  { number: number }
-> = gql`
-  query JobArtifacts($number: Int!) {
-    job(number: $number) { __typename id artifacts { id name sizeBytes step url } }
   }
 `;

@@ -1,5 +1,5 @@
 // A job: heading with its status and actions, what it is, its input, its error or output, its
-// steps with their attempts and logs, its Temporal timeline and its events; all live.
+// steps with their attempts, logs and artifacts, its Temporal timeline and its events; all live.
 import { useQuery, useSubscription } from "@apollo/client/react";
 
 import { useNow } from "../clock";
@@ -7,7 +7,6 @@ import { Failure, Link, StatusBadge, useTitle } from "../components";
 import { label, liveDuration, timestamp } from "../format";
 import { useFallbackPoll } from "../live";
 import { JOB, JOB_UPDATED, type JobDetail } from "../queries";
-import { Artifacts } from "./Artifacts";
 import { JobActions } from "./JobActions";
 import { JsonCard } from "./JsonCard";
 import { Steps } from "./Steps";
@@ -74,7 +73,6 @@ function JobView({ job }: { job: JobDetail }) {
         job.output !== null && <JsonCard title="Output" value={job.output} />
       )}
       <Steps job={job} />
-      <Artifacts number={job.number} />
       <TimelineCard job={job} />
       <section className="card" aria-labelledby="events-title">
         <h2 id="events-title">Events</h2>

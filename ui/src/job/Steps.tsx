@@ -1,10 +1,11 @@
-// The job's steps: status, attempt, duration, what failed; every attempt; and the step's log,
-// which opens on demand and then follows `jobLogs` live.
+// The job's steps: status, attempt, duration, what failed; every attempt; the files it made
+// (they come with `jobUpdated` as the agent uploads them); and the step's log, which opens on
+// demand and then follows `jobLogs` live.
 import { useSubscription } from "@apollo/client/react";
 import { useEffect, useRef, useState } from "react";
 
 import { StatusBadge } from "../components";
-import { duration } from "../format";
+import { bytes, duration } from "../format";
 import { useLive } from "../live";
 import { JOB_LOGS, type JobDetail, type LogLine, type Step } from "../queries";
 import { download } from "../download";
@@ -27,14 +28,14 @@ export function Steps({ job }: { job: JobDetail }) {
       {job.steps.length === 0 && <p className="muted">No steps yet</p>}
       <ol className="steps">
         {job.steps.map((step) => (
-          <StepView key={step.index} jobId={job.id} step={step} />
+          <StepView key={step.index} jobId={job.id} step={step} token={connection.token} />
         ))}
       </ol>
     </section>
   );
 }
 
-function StepView({ jobId, step }: { jobId: string; step: Step }) {
+function StepView({ jobId, step, token }: { jobId: string; step: Step; token: string | null }) {
   const [open, setOpen] = useState(false);
   const logId = `step-${step.index}-log`;
   return (
@@ -84,6 +85,21 @@ function StepView({ jobId, step }: { jobId: string; step: Step }) {
             ))}
           </tbody>
         </table>
+      )}
+      {step.artifacts.length > 0 && (
+        <ul className="artifacts" aria-label={`Files of ${step.name}`}>
+          {step.artifacts.map((artifact) => (
+            <li key={artifact.id}>
+              <button
+                type="button"
+                onClick={() => void download(artifact.url, token, artifact.name)}
+              >
+                {artifact.name}
+              </button>{" "}
+              <span className="muted">{bytes(artifact.sizeBytes)}</span>
+            </li>
+          ))}
+        </ul>
       )}
       {open && <StepLog id={logId} jobId={jobId} step={step.index} />}
     </li>
