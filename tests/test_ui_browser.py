@@ -298,7 +298,6 @@ async def test_with_auth_on_a_wrong_token_is_refused_in_words_and_a_valid_one_op
     browser: Browser, authed_app: FastAPI, runtime: Runtime, tenant: str
 ) -> None:
     await given_workflows(runtime, tenant)
-    job = await dispatch_job(runtime, tenant)
     token = await token_for(runtime, Role.VIEWER)
     async with serve(authed_app) as server:
         # given the page of a server that needs tokens, which asks for one
@@ -310,10 +309,16 @@ async def test_with_auth_on_a_wrong_token_is_refused_in_words_and_a_valid_one_op
         await asyncio.to_thread(page.until, lambda: page.present("form [role=alert]"))
         refusal = await asyncio.to_thread(page.text, "form [role=alert]")
         await asyncio.to_thread(page.sign_in, token)
-        await asyncio.to_thread(page.until, lambda: page.rows() == [(job.number, "PENDING")])
 
-    # then the first was refused with the server's reason, and the second opened the list
-    assert refusal == (
-        "The server refused the token: a valid API token is required: "
-        "send `Authorization: Bearer <token>`"
-    )
+        # then the first is refused with the server's reason, and the second opens the list,
+        # empty, then live over the socket the token opened
+        assert refusal == (
+            "The server refused the token: a valid API token is required: "
+            "send `Authorization: Bearer <token>`"
+        )
+        await asyncio.to_thread(page.until, lambda: page.text(".empty") == "No jobs yet")
+        job = await dispatch_job(runtime, tenant)
+        await asyncio.to_thread(page.until, lambda: page.rows() == [(job.number, "PENDING")])
+        # and the token stays for the session: the Completed tab opens without asking again
+        await asyncio.to_thread(page.open, "/?status=completed", ".empty")
+        assert await asyncio.to_thread(page.text, ".empty") == "No completed jobs"
