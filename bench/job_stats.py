@@ -16,11 +16,11 @@ from datetime import timedelta
 import uvloop
 from sqlalchemy import func, select
 
+from dataloaders.lists import ListReader
 from server.app import create_app
 from server.db.models import Job
 from server.domain.filters import JobFilter
 from server.domain.stats import StatsBucket, StatsWindow
-from server.reads.stats import job_stats
 from server.runtime import Runtime
 
 from .common import (
@@ -69,8 +69,12 @@ async def measure(database_url: str, budget: Budget) -> dict[str, list[float]]:
                     )
 
             async def read() -> None:
-                async with runtime.read_session_factory() as session:
-                    await job_stats(session, tenant=TENANT, job_filter=JobFilter(), window=window)
+                lists = ListReader(
+                    runtime.read_session_factory,
+                    tenant=TENANT,
+                    exact_total_limit=runtime.settings.exact_total_limit,
+                )
+                await lists.job_stats(JobFilter(), window)
 
             async def graphql() -> None:
                 variables = {"from": window.start.isoformat(), "to": window.end.isoformat()}

@@ -32,7 +32,7 @@ SELECT :tenant, (:first_workflow + i % {workflows}), status, created,
        CASE WHEN i % 3 = 0 THEN NULL ELSE (i % 100) / 100.0 END, '{{}}', 0
 FROM (SELECT i, {status} AS status,
              CAST(:horizon AS timestamptz) - make_interval(secs => i * :spacing) AS created
-      FROM generate_series(1, :jobs) AS i) AS rows
+      FROM generate_series(1, CAST(:jobs AS bigint)) AS i) AS rows
 """
 SQLITE_ROWS = """
 WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < :jobs)
