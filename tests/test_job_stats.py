@@ -101,8 +101,10 @@ def close(answer: dict[str, Any], expected: dict[str, Any]) -> bool:
 async def test_stats_equal_a_brute_force_count(
     runtime: Runtime, tenant: str, gql: GraphQLClient
 ) -> None:
+    # given jobs of this tenant, and as many of another tenant in the same weeks
     specs = seeded_specs(300)
     await build_world(runtime.session_factory, tenant, specs)
+    await build_world(runtime.session_factory, f"{tenant}-b", specs)
     for bucket, days, end in (
         ("DAY", 1, START + timedelta(days=21)),
         ("WEEK", 7, START + timedelta(days=21)),
