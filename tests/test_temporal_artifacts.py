@@ -1,6 +1,11 @@
 """Artifacts of a real job: a step's files reach the job while it runs (pushed by jobUpdated),
-files over the cap and links are skipped with a SYSTEM line, and the job goes on."""
+files over the cap and links are skipped with a SYSTEM line, and the job goes on.
 
+On PostgreSQL the job runs on a `jobmonitor agent` process (its notices reach the API over
+LISTEN/NOTIFY); on SQLite, whose event bus is one process's, on an agent of the API's process, as
+`jobmonitor dev` runs it."""
+
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,12 +15,13 @@ import pytest
 
 from server.app import create_app
 from server.runtime import Runtime, artifacts_for
+from tests.support.agent_process import AgentProcess
 from tests.support.graphql import GraphQLClient
 from tests.support.servers import serve
-from tests.support.temporal import Loader, status_is, wait_for, with_temporal
+from tests.support.temporal import AGENT, Loader, status_is, wait_for, with_temporal
 from tests.support.websocket import TRANSPORT_WS, graphql_ws
 
-pytestmark = pytest.mark.usefixtures("control_plane", "agent")
+pytestmark = pytest.mark.usefixtures("control_plane")
 
 CAP = 4096
 RECORDS = r"""
@@ -41,18 +47,36 @@ query($number: Int!) { job(number: $number) { logs(first: 50, streams: [SYSTEM])
 
 @pytest.fixture
 def temporal_runtime(runtime: Runtime, temporal_address: str, tmp_path: Path) -> Runtime:
-    """Capped artifacts, looked for five times a second."""
+    """Capped artifacts, looked for five times a second (the agent process gets the same)."""
     settings = runtime.settings.model_copy(
         update={"artifact_max_bytes": CAP, "artifact_scan_seconds": 0.2}
     )
     capped = artifacts_for(
         settings, runtime.session_factory, runtime.bus, dialect=runtime.engine.dialect.name
     )
-    return with_temporal(replace(runtime, artifacts=capped), temporal_address, tmp_path / "ws")
+    capped_runtime = replace(runtime, settings=settings, artifacts=capped)
+    return with_temporal(capped_runtime, temporal_address, tmp_path / "ws")
+
+
+@pytest.fixture
+async def agent_process(temporal_runtime: Runtime, tenant: str) -> AsyncIterator[AgentProcess]:
+    process = AgentProcess(temporal_runtime, tenant=tenant, name=AGENT)
+    await process.start()
+    try:
+        yield process
+    finally:
+        await process.stop()
+
+
+@pytest.fixture
+def some_agent(request: pytest.FixtureRequest, database_url: str) -> None:
+    """An agent process on PostgreSQL; one of this process on SQLite."""
+    on_postgres = database_url.startswith("postgresql")
+    request.getfixturevalue("agent_process" if on_postgres else "agent")
 
 
 async def test_a_screenshot_shows_up_while_its_step_runs(
-    temporal_runtime: Runtime, load_workflow: Loader, tenant: str
+    temporal_runtime: Runtime, load_workflow: Loader, tenant: str, some_agent: None
 ) -> None:
     await load_workflow(RECORDS)
     async with (

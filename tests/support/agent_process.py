@@ -27,6 +27,12 @@ class AgentProcess:
             "JOBMONITOR_TEMPORAL_ADDRESS": str(settings.temporal_address),
             "JOBMONITOR_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
             "JOBMONITOR_WORKSPACE_ROOT": str(settings.workspace_root),
+            # Where the API reads the artifacts the agent keeps, and how it keeps them.
+            "JOBMONITOR_ARTIFACTS_STORE": settings.artifacts_store.value,
+            "JOBMONITOR_ARTIFACTS_DIR": str(settings.artifacts_dir),
+            "JOBMONITOR_ARTIFACT_MAX_BYTES": str(settings.artifact_max_bytes),
+            "JOBMONITOR_ARTIFACT_JOB_MAX_BYTES": str(settings.artifact_job_max_bytes),
+            "JOBMONITOR_ARTIFACT_SCAN_SECONDS": str(settings.artifact_scan_seconds),
         }
         self._arguments = ["agent", "--name", name, "--tenant", tenant, "--slots", str(slots)]
         for workflow in workflows:
