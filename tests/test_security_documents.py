@@ -123,7 +123,9 @@ async def test_dev_caps_websocket_messages_as_serve_does(
         async def serve(self, *_args: Any) -> None:
             return None
 
-    monkeypatch.setattr(uvicorn, "Server", Recorded)
+    monkeypatch.setattr(dev, "EmbeddedServer", Recorded)
+    # the hard stop that ends a stopping `dev` process would end this test run instead
+    monkeypatch.setattr(dev, "arm_hard_stop", lambda _grace: None)
 
     await dev._serve_api(runtime, host="127.0.0.1", port=0, stop=asyncio.Event())
 
