@@ -509,7 +509,11 @@ class Artifact(Base):
     content_type: Mapped[str] = mapped_column(String(255))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    """The content's digest; PENDING_ARTIFACT while its bytes are being stored."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+PENDING_ARTIFACT = ""
 
 
 class ArtifactChunk(Base):

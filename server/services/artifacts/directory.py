@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import anyio
-from sqlalchemy.ext.asyncio import AsyncSession
 
 READ_BYTES = 1 << 16
 
@@ -18,9 +17,7 @@ class DirectoryStore:
         """Spread over folders of a thousand, so no folder grows without end."""
         return self._root / f"{artifact_id // 1000:07d}" / str(artifact_id)
 
-    async def save(
-        self, session: AsyncSession, artifact_id: int, chunks: AsyncIterator[bytes]
-    ) -> None:
+    async def save(self, artifact_id: int, chunks: AsyncIterator[bytes]) -> None:
         target = self._path(artifact_id)
         await target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f"{target.name}.part")

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.db.models import Artifact, Job
+from server.db.models import PENDING_ARTIFACT, Artifact, Job
 from server.domain.artifact_names import SNIFF_BYTES, content_type, safe_name
 from server.domain.errors import InvalidArgument, NotFound
 from server.events import EventBus, JobChanged
@@ -62,10 +62,35 @@ class ArtifactService:
         """How often an agent looks for new files in a running step's folder."""
 
     async def add(self, upload: Upload) -> Artifact:
+        """Three steps, so no transaction stays open while the bytes are copied (on SQLite that
+        would hold the one write lock for the whole upload): a short transaction checks the caps
+        and inserts the row as pending (no digest yet: reads do not list it), the store keeps
+        the bytes, a second short transaction completes the row and tells the subscribers."""
         name = safe_name(upload.name)
         source = anyio.Path(upload.source)
         size = (await source.stat()).st_size
         self._check_size(name, size)
+        async with await anyio.open_file(source, "rb") as file:
+            head = await file.read(SNIFF_BYTES)
+        pending, replaced = await self._pending(upload, name, size, content_type(name, head))
+        reading = _Reading(source, name, self._check_size)
+        try:
+            await self.store.save(pending.id, reading.chunks())
+        except BaseException:
+            await self._forget(pending.id)
+            raise
+        async with unit_of_work(self._session_factory, self._bus) as work:
+            row = await work.session.get_one(Artifact, pending.id)
+            row.size_bytes, row.sha256 = reading.size, reading.digest.hexdigest()
+            work.notify(JobChanged(tenant=upload.tenant, job_number=upload.job_number))
+        if replaced is not None:
+            await self.store.discard([replaced])
+        return row
+
+    async def _pending(
+        self, upload: Upload, name: str, size: int, kind: str
+    ) -> tuple[Artifact, int | None]:
+        """The new row, pending, and the id of the artifact of the same name it replaces."""
         async with unit_of_work(self._session_factory, self._bus) as work:
             session = work.session
             await _job_of(session, upload.tenant, upload.job_number)
@@ -88,28 +113,25 @@ class ArtifactService:
                     f"{self._limits.per_job} bytes; skipped",
                     field="size",
                 )
-            async with await anyio.open_file(source, "rb") as file:
-                head = await file.read(SNIFF_BYTES)
             row = Artifact(
                 tenant_id=upload.tenant,
                 job_number=upload.job_number,
                 step=upload.step,
                 attempt=upload.attempt,
                 name=name,
-                content_type=content_type(name, head),
-                size_bytes=0,
-                sha256="",
+                content_type=kind,
+                size_bytes=size,
+                sha256=PENDING_ARTIFACT,
                 created_at=datetime.now(UTC),
             )
             session.add(row)
-            await session.flush()
-            reading = _Reading(source, name, self._check_size)
-            await self.store.save(session, row.id, reading.chunks())
-            row.size_bytes, row.sha256 = reading.size, reading.digest.hexdigest()
-            work.notify(JobChanged(tenant=upload.tenant, job_number=upload.job_number))
-        if replaced is not None:
-            await self.store.discard([replaced.id])
-        return row
+        return row, replaced.id if replaced is not None else None
+
+    async def _forget(self, artifact_id: int) -> None:
+        """An upload that failed half-way: its row and whatever bytes got stored."""
+        async with self._session_factory() as session, session.begin():
+            await session.execute(delete(Artifact).where(Artifact.id == artifact_id))
+        await self.store.discard([artifact_id])
 
     def read(self, artifact: Artifact, start: int, end: int) -> AsyncIterator[bytes]:
         return self.store.read(artifact.id, start, end)

@@ -1,9 +1,9 @@
 """What an artifact store must do, and which one a deployment gets.
 
-Three operations, all keyed by the artifact row's id: `save` the bytes (inside the transaction
-that inserts the row, so a store that lives in the database commits them with it), `read` a
-byte range as it is sent (never the whole file in memory), `discard` the bytes of rows already
-deleted. An object store (S3, GCS) fits the same three: a multipart upload, a ranged GET, a
+Three operations, all keyed by the artifact row's id: `save` the bytes (after the row is
+inserted as pending, before it is completed: no transaction of the caller is open meanwhile),
+`read` a byte range as it is sent (never the whole file in memory), `discard` the bytes of rows
+already deleted. An object store (S3, GCS) fits the same three: a multipart upload, a ranged GET, a
 batch DELETE.
 """
 
@@ -20,9 +20,7 @@ from .directory import DirectoryStore
 
 
 class ArtifactStore(Protocol):
-    async def save(
-        self, session: AsyncSession, artifact_id: int, chunks: AsyncIterator[bytes]
-    ) -> None:
+    async def save(self, artifact_id: int, chunks: AsyncIterator[bytes]) -> None:
         """Keep the bytes `chunks` yields as the artifact's (replacing any)."""
 
     def read(self, artifact_id: int, start: int, end: int) -> AsyncIterator[bytes]:
