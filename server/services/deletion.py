@@ -107,7 +107,17 @@ class JobDeletion:
     ) -> DeleteOutcome:
         """Delete the listed jobs and those matching the filter, if finished; each listed job
         that is not (or is not the tenant's) is refused, and the unfinished jobs the filter
-        matches are refused as one."""
+        matches are refused as one. Once started it runs to its end and its audit entry, even
+        if the request that asked is cut short (by the execution timeout, say)."""
+        return await asyncio.shield(self._delete(tenant, numbers, job_filter, actor))
+
+    async def _delete(
+        self,
+        tenant: str,
+        numbers: Sequence[int],
+        job_filter: JobFilter | None,
+        actor: str | None,
+    ) -> DeleteOutcome:
         refused: list[DomainError] = []
         listed = await self._finished_of(tenant, numbers, refused)
         report = PruneReport()
