@@ -121,6 +121,11 @@ class Settings(BaseSettings):
         description="Largest estimated cost of an operation: each field counts once per "
         "object its parent may return, pages (`first`/`last`) multiply what they hold.",
     )
+    share_identical_reads: bool = Field(
+        default=True,
+        description="Identical queries in flight at once (same tenant, role, document and "
+        "variables) share one execution; none takes an answer begun before it arrived.",
+    )
     execution_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Longest a query or mutation may run."
     )

@@ -8,12 +8,12 @@ import time
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from graphql.execution import ExperimentalIncrementalExecutionResults
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
 
@@ -25,6 +25,7 @@ from server.observability.tracing import REQUEST_ID, span
 
 from .bundle import CONTENT_SECURITY_POLICY
 from .media_types import GRAPHQL_RESPONSE_JSON, TIMEOUT_STATUS, negotiate, request_error_status
+from .shared_reads import SharedReads, share_key
 
 
 class JobmonitorRouter(GraphQLRouter[Context, None]):
@@ -35,12 +36,49 @@ class JobmonitorRouter(GraphQLRouter[Context, None]):
         super().__init__(*args, **kwargs)
         self.timeout = timeout
         self.ide_page = ide_page
+        self.shared_reads: SharedReads[ExecutionResult] = SharedReads()
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL from this package (server.web.playground), not from a CDN."""
         return HTMLResponse(
             self.ide_page or "", headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY}
         )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """The operation, its execution shared with identical queries in flight
+        (server/web/shared_reads.py), each execution within the time limit."""
+
+        async def execute() -> ExecutionResult:
+            async with asyncio.timeout(self.timeout):
+                return await super(JobmonitorRouter, self).execute_single(
+                    request=request,
+                    request_adapter=request_adapter,
+                    sub_response=sub_response,
+                    context=context,
+                    root_value=root_value,
+                    request_data=request_data,
+                )
+
+        key = share_key(
+            scope=(context.principal.tenant, context.principal.role),
+            method=request_adapter.method,
+            query=request_data.query,
+            operation_name=request_data.operation_name,
+            variables=request_data.variables,
+            extensions=request_data.extensions,
+            settings=context.settings,
+        )
+        if key is None:
+            return await execute()
+        return await self.shared_reads.run(key, execute, shared=_without_errors)
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         """Runs the operation in its span, counted and timed by name and outcome."""
@@ -143,6 +181,10 @@ def _operation_name(request_data: object) -> str | None:
         return given if isinstance(given, str) else None
     named = _NAMED_OPERATION.match(query)
     return named.group(1) if named else None
+
+
+def _without_errors(result: ExecutionResult) -> bool:
+    return isinstance(result, ExecutionResult) and not result.errors
 
 
 def _span_attributes(name: str, context: Context) -> dict[str, str]:
