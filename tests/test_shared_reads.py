@@ -71,18 +71,24 @@ async def test_an_answer_that_may_not_be_shared_is_executed_again_by_each_other_
     assert sorted(await asyncio.gather(*joined)) == [2, 3]
 
 
-def test_sharing_is_off_when_the_settings_say_so() -> None:
-    settings = Settings(_env_file=None, share_identical_reads=False)  # type: ignore[call-arg]
-    key = share_key(
+def _viewer_key(
+    query: str, *, extensions: dict[str, object] | None = None, share: bool = True
+) -> object:
+    """The key of a viewer's POST without variables."""
+    return share_key(
         scope=("t", Role.VIEWER),
         method="POST",
-        query=PAGE,
+        query=query,
         operation_name=None,
         variables=None,
-        extensions=None,
-        settings=settings,
+        extensions=extensions,
+        settings=Settings(_env_file=None, share_identical_reads=share),  # type: ignore[call-arg]
     )
-    assert key is None
+
+
+def test_sharing_is_off_when_the_settings_say_so() -> None:
+    assert _viewer_key(PAGE) is not None
+    assert _viewer_key(PAGE, share=False) is None
 
 
 @pytest.mark.parametrize(
@@ -98,18 +104,7 @@ def test_sharing_is_off_when_the_settings_say_so() -> None:
 def test_mutations_deferred_persisted_and_broken_requests_run_by_themselves(
     query: str, extensions: dict[str, object] | None
 ) -> None:
-    assert (
-        share_key(
-            scope=("t", Role.VIEWER),
-            method="POST",
-            query=query,
-            operation_name=None,
-            variables=None,
-            extensions=extensions,
-            settings=Settings(_env_file=None),  # type: ignore[call-arg]
-        )
-        is None
-    )
+    assert _viewer_key(query, extensions=extensions) is None
 
 
 def test_requests_share_only_with_the_same_tenant_role_method_document_and_variables() -> None:
