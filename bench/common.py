@@ -117,7 +117,7 @@ def bench_settings(database_url: str) -> Settings:
 
 async def prepare_database(database_url: str, plan: SeedPlan, *, reseed: bool = False) -> None:
     """Make `database_url` hold exactly `plan`'s data, reusing it when its marker says so
-    (unless `reseed`: after a change to the seeder, say).
+    (unless `reseed`: after a change to the seeder, say), migrated to the current schema.
 
     A database is only ever reset when it is empty or was made by these benchmarks.
     """
@@ -129,12 +129,22 @@ async def prepare_database(database_url: str, plan: SeedPlan, *, reseed: bool = 
         marker = await _postgres_marker(url)
     if marker == plan.key and not reseed:
         say(f"reusing {_shown(url)} ({plan.key})")
+        await _upgrade(database_url)
         return
     if url.get_backend_name() == "sqlite":
         _reset_sqlite(url)
     else:
         await _reset_postgres(url)
     await _seed(database_url, plan)
+
+
+async def _upgrade(database_url: str) -> None:
+    """Migrations added since the data was seeded (they keep the rows as they are)."""
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
 
 
 async def _seed(database_url: str, plan: SeedPlan) -> None:
