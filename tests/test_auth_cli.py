@@ -85,6 +85,7 @@ def test_serve_refuses_to_listen_unauthenticated_beyond_loopback(
     assert [call["host"] for call in served] == ([host] if serves else [])
     assert all(call["ws_max_size"] == 1 << 20 for call in served)
     assert all(call["proxy_headers"] is False for call in served)
+    assert all(call["ws"] == "websockets-sansio" for call in served)
     if not serves:
         assert "refusing to serve without authentication" in result.output
 

@@ -116,7 +116,7 @@ async def test_dev_caps_websocket_messages_as_serve_does(
     configs: list[uvicorn.Config] = []
 
     class Recorded:
-        def __init__(self, config: uvicorn.Config) -> None:
+        def __init__(self, config: uvicorn.Config, **_parts: Any) -> None:
             configs.append(config)
             self.should_exit = False
 

@@ -24,6 +24,7 @@ from server.shutdown import arm_hard_stop
 from server.temporal.agent import AgentIdentity
 from server.temporal.client import connect_checked
 from server.temporal.dev_server import LOOPBACK, dev_server, preferred_port
+from server.web.heap import HeapKeeper
 from server.web.serving import EmbeddedServer, ServerFailed, uvicorn_options
 from server.workflows.store import load_workflow_files
 
@@ -126,7 +127,7 @@ async def run_dev(
         log.info("GraphiQL at http://%s:%d/graphql", host, port)
         if settings.temporal_ui_url is not None:
             log.info("Temporal UI at %s", settings.temporal_ui_url)
-        await _serve_api(runtime, host=host, port=port, stop=stop)
+        await _serve_api(runtime, host=host, port=port, stop=stop, heap=HeapKeeper())
 
 
 async def _with_dev_temporal(
@@ -145,14 +146,20 @@ async def _with_dev_temporal(
     )
 
 
-async def _serve_api(runtime: Runtime, *, host: str, port: int, stop: asyncio.Event) -> None:
+async def _serve_api(
+    runtime: Runtime,
+    *,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    heap: HeapKeeper | None = None,
+) -> None:
     """Serve until `stop` is set (Ctrl-C, SIGTERM) or the server ends. However it ends, what
     follows (the agent, the worker, Temporal) gets the grace to wind down, then the process
     exits whatever it still waits on; a server that could not start exits with an error."""
-    config = uvicorn.Config(
-        create_app(runtime=runtime), host=host, port=port, **uvicorn_options(runtime.settings)
-    )
-    server = EmbeddedServer(config)
+    app = create_app(runtime=runtime)
+    config = uvicorn.Config(app, host=host, port=port, **uvicorn_options(runtime.settings))
+    server = EmbeddedServer(config, app=app, heap=heap)
     serving = asyncio.create_task(server.serve())
     stopping = asyncio.create_task(stop.wait())
     try:

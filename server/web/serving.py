@@ -19,15 +19,45 @@ from fastapi import FastAPI
 from server.observability.logs import uvicorn_log_config
 from server.settings import Settings
 from server.shutdown import arm_hard_stop
+from server.web.heap import HeapKeeper
 from server.web.readiness import Readiness
 from server.web.websocket.close_codes import SHUTTING_DOWN
 from server.web.websocket.endpoint import OpenConnections
 
 
-class GracefulServer(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, *, app: FastAPI, grace_seconds: float) -> None:
+class SettledServer(uvicorn.Server):
+    """uvicorn for a process that serves for long: given a `heap`, once started, what the
+    app holds is kept out of the garbage collector's full collections, and so are open
+    websockets (`server.web.heap`). Only a server's own process passes one: freezing the
+    heap of a process that does other work (a test run) would keep its garbage."""
+
+    def __init__(
+        self, config: uvicorn.Config, *, app: FastAPI, heap: HeapKeeper | None = None
+    ) -> None:
         super().__init__(config)
         self._app = app
+        self._heap = heap
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self._heap is None:
+            return
+        connections: OpenConnections | None = getattr(self._app.state, "live_connections", None)
+        if connections is not None:
+            connections.keep_heap(self._heap)
+        self._heap.started()
+
+
+class GracefulServer(SettledServer):
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        *,
+        app: FastAPI,
+        grace_seconds: float,
+        heap: HeapKeeper | None = None,
+    ) -> None:
+        super().__init__(config, app=app, heap=heap)
         self._grace = grace_seconds
         self._signalled_at: float | None = None
 
@@ -54,7 +84,7 @@ class GracefulServer(uvicorn.Server):
         return max(0.0, self._grace - (time.monotonic() - started))
 
 
-class EmbeddedServer(uvicorn.Server):
+class EmbeddedServer(SettledServer):
     """uvicorn as one part of a process that handles its own signals (`jobmonitor dev`): the
     process stops it with `should_exit`, and a failure to start (a port taken) is raised as
     `ServerFailed` rather than uvicorn's `sys.exit`, so the rest of the process winds down."""
@@ -79,10 +109,13 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """What every server of the API passes to uvicorn (`serve`, `dev`): websocket messages
     capped like request bodies (the app checks them too, for servers started otherwise), and
     no per-message compression: a small compressed frame could inflate far beyond the cap,
-    and live updates are small; no proxy headers (uvicorn believes X-Forwarded-For from
+    and live updates are small; websockets' Sans-I/O protocol, whose send is a write to the
+    socket with no lock or wait per message (it halved the 10 000-subscriber p99 of
+    `bench/live_fanout.py --dev`); no proxy headers (uvicorn believes X-Forwarded-For from
     127.0.0.1 by default: the gate reads it from JOBMONITOR_TRUSTED_PROXIES only); logging
     as JOBMONITOR_LOG_FORMAT says."""
     return {
+        "ws": "websockets-sansio",
         "proxy_headers": False,
         "ws_max_size": settings.max_body_bytes,
         "ws_per_message_deflate": False,
@@ -106,4 +139,7 @@ def serve_api(
         **uvicorn_options(settings),
         timeout_graceful_shutdown=round(settings.shutdown_grace_seconds),
     )
-    GracefulServer(config, app=app, grace_seconds=settings.shutdown_grace_seconds).run(sockets)
+    server = GracefulServer(
+        config, app=app, grace_seconds=settings.shutdown_grace_seconds, heap=HeapKeeper()
+    )
+    server.run(sockets)

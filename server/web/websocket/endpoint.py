@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket
 from resolvers.documents import ParseLimits, document_cache
 from resolvers.subscription import SHARING
 from server.settings import Settings
+from server.web.heap import HeapKeeper
 
 from . import close_codes
 from .admission import admit
@@ -29,6 +30,11 @@ class OpenConnections:
         self._open: set[Connection] = set()
         self._none = asyncio.Event()
         self._none.set()
+        self._heap: HeapKeeper | None = None
+
+    def keep_heap(self, heap: HeapKeeper) -> None:
+        """Tell `heap` each time the open connections change (a server's process only)."""
+        self._heap = heap
 
     def __len__(self) -> int:
         return len(self._open)
@@ -36,10 +42,14 @@ class OpenConnections:
     async def serve(self, connection: Connection) -> None:
         self._open.add(connection)
         self._none.clear()
+        if self._heap is not None:
+            self._heap.opened(len(self._open))
         try:
             await connection.serve()
         finally:
             self._open.discard(connection)
+            if self._heap is not None:
+                self._heap.closed(len(self._open))
             if not self._open:
                 self._none.set()
 
