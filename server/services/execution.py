@@ -121,7 +121,10 @@ class ExecutionService:
         attempt: int,
         agent_name: str,
         step_input: Any,
+        lines: Sequence[tuple[LogStream, str]] = (),
     ) -> None:
+        """The attempt began on the agent; `lines` open its log, in the same transaction."""
+
         async def action(work: UnitOfWork) -> None:
             job, step = await _job_step(work, tenant, number, index)
             now = datetime.now(UTC)
@@ -140,18 +143,27 @@ class ExecutionService:
             row.status, row.agent_id, row.started_at = StepStatus.RUNNING, agent.id, now
             work.session.add(row)
             state_machine.touched(work, job)
+            await _insert_lines(work, job, lines, step=index, attempt=attempt)
 
         await self._run(action)
 
     async def step_finished(
-        self, *, tenant: str, number: int, index: int, attempt: int, end: AttemptEnd
+        self,
+        *,
+        tenant: str,
+        number: int,
+        index: int,
+        attempt: int,
+        end: AttemptEnd,
+        lines: Sequence[tuple[LogStream, str]] = (),
     ) -> None:
-        """Record an attempt's end; the end of an attempt older than the step's latest (a
-        timed-out attempt whose clean-up finished after the retry began) only updates that
-        attempt."""
+        """Record an attempt's end, with the last `lines` of its log; the end of an attempt
+        older than the step's latest (a timed-out attempt whose clean-up finished after the
+        retry began) only updates that attempt."""
 
         async def action(work: UnitOfWork) -> None:
             job, step = await _job_step(work, tenant, number, index)
+            await _insert_lines(work, job, lines, step=index, attempt=attempt)
             now = datetime.now(UTC)
             row = await _attempt(work.session, number, index, attempt)
             if row is not None:
@@ -260,31 +272,7 @@ class ExecutionService:
 
         async def action(work: UnitOfWork) -> None:
             job = await state_machine.locked_job(work, tenant, number)
-            last = await work.session.scalar(
-                select(func.max(LogLine.sequence)).where(LogLine.job_number == number)
-            )
-            now = datetime.now(UTC)
-            first = (last or 0) + 1
-            # One multi-row INSERT (no ORM objects): a chatty step writes thousands at once.
-            await work.session.execute(
-                insert(LogLine),
-                [
-                    {
-                        "tenant_id": tenant,
-                        "job_number": job.number,
-                        "sequence": sequence,
-                        "step": step,
-                        "attempt": attempt,
-                        "stream": stream,
-                        "message": message,
-                        "at": now,
-                    }
-                    for sequence, (stream, message) in enumerate(lines, start=first)
-                ],
-            )
-            # One notice for the batch: readers fetch every line after the last one they saw.
-            last_sequence = first + len(lines) - 1
-            work.notify(LogAppended(tenant=tenant, job_number=number, sequence=last_sequence))
+            await _insert_lines(work, job, lines, step=step, attempt=attempt)
 
         await self._run(action)
 
@@ -372,6 +360,44 @@ class ExecutionService:
 
     async def _run(self, action: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         return await run_retrying(self._session_factory, self._bus, with_follow_ups(action))
+
+
+async def _insert_lines(
+    work: UnitOfWork,
+    job: Job,
+    lines: Sequence[tuple[LogStream, str]],
+    *,
+    step: int | None,
+    attempt: int | None,
+) -> None:
+    """Append lines to the log of `job` (locked by `work`), numbered after the last one."""
+    if not lines:
+        return
+    last = await work.session.scalar(
+        select(func.max(LogLine.sequence)).where(LogLine.job_number == job.number)
+    )
+    now = datetime.now(UTC)
+    first = (last or 0) + 1
+    # One multi-row INSERT (no ORM objects): a chatty step writes thousands at once.
+    await work.session.execute(
+        insert(LogLine),
+        [
+            {
+                "tenant_id": job.tenant_id,
+                "job_number": job.number,
+                "sequence": sequence,
+                "step": step,
+                "attempt": attempt,
+                "stream": stream,
+                "message": message,
+                "at": now,
+            }
+            for sequence, (stream, message) in enumerate(lines, start=first)
+        ],
+    )
+    # One notice for the batch: readers fetch every line after the last one they saw.
+    last_sequence = first + len(lines) - 1
+    work.notify(LogAppended(tenant=job.tenant_id, job_number=job.number, sequence=last_sequence))
 
 
 def _end_step(step: JobStep, now: datetime, *, error: str | None, output: Any) -> None:

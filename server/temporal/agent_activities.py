@@ -4,7 +4,7 @@ over the definition), `runAndMonitor` for each attempt of a step, and Teardown's
 import asyncio
 import json
 import shutil
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,9 @@ class AgentActivities:
                 attempt=step.attempt,
                 agent_name=self._agent_name,
                 step_input={"command": step.command},
+                lines=[
+                    (LogStream.SYSTEM, f"step {step.step_name} (attempt {step.attempt}) started")
+                ],
             )
         sink = LogSink(
             self._execution,
@@ -102,10 +105,11 @@ class AgentActivities:
             attempt=step.attempt,
         )
         async with sink as log:
-            log.note(LogStream.SYSTEM, f"step {step.step_name} (attempt {step.attempt}) started")
             end = await self._run(step, log)
             log.note(LogStream.SYSTEM, f"step {step.step_name} {end.error or 'completed'}")
-        await self._record(step, end)
+            # The lines not written yet go with the attempt's end, in one transaction.
+            rest = await log.close()
+        await self._record(step, end, rest)
         if end.error is not None:
             # A failing command is the job's business, not the agent's: no traceback in its log.
             raise ApplicationError(
@@ -175,7 +179,9 @@ class AgentActivities:
         except ValueError as invalid:
             return AttemptEnd(error=str(invalid), exit_code=code)
 
-    async def _record(self, step: StepRun, end: AttemptEnd) -> None:
+    async def _record(
+        self, step: StepRun, end: AttemptEnd, lines: Sequence[tuple[LogStream, str]] = ()
+    ) -> None:
         await asyncio.shield(
             self._execution.step_finished(
                 tenant=step.tenant,
@@ -183,6 +189,7 @@ class AgentActivities:
                 index=step.step_index,
                 attempt=step.attempt,
                 end=end,
+                lines=lines,
             )
         )
 

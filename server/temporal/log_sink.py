@@ -76,18 +76,28 @@ class LogSink:
         _error: BaseException | None,
         _traceback: TracebackType | None,
     ) -> None:
+        """Lines not taken by `close` are written now."""
+        self._pending = await self.close()
+        await self.flush()
+
+    async def close(self) -> list[tuple[LogStream, str]]:
+        """Stop writing; the lines not written yet (and what was dropped, counted), for the
+        caller to write with the attempt's end, in one transaction."""
         # Not cancelled: a flush cut off halfway would lose the lines it had taken.
         self._closing.set()
         self._wake.set()
         if self._flusher is not None:
             await self._flusher
+            self._flusher = None
         if self._dropped:
             self.note(
                 LogStream.SYSTEM,
                 f"{self._dropped} lines dropped: the step wrote more than {MAX_LINES_PER_ATTEMPT} "
                 "lines, or faster than they could be stored",
             )
-        await self.flush()
+            self._dropped = 0
+        rest, self._pending = self._pending, []
+        return rest
 
     async def flush(self) -> None:
         lines, self._pending = self._pending, []
