@@ -15,20 +15,21 @@ from server.domain.rules import FINAL_STATUSES
 QUEUE_WINDOW = 10_000
 
 
-def waiting_statement(tenant: str, *, limit: int = QUEUE_WINDOW) -> Select[Job]:
+def waiting_statement(
+    tenant: str, *, limit: int = QUEUE_WINDOW, after: int | None = None
+) -> Select[Job]:
     """The tenant's waiting jobs, oldest first: in the queue and holding no slot, in the order
-    they were dispatched (numbers count up), however their workflows' claims raced to join."""
-    return (
-        select(Job)
-        .where(
-            Job.tenant_id == tenant,
-            Job.queued_at.is_not(None),
-            Job.assigned_at.is_(None),
-            Job.status.not_in(FINAL_STATUSES),
-        )
-        .order_by(Job.number)
-        .limit(limit)
+    they were dispatched (numbers count up), however their workflows' claims raced to join;
+    `after` a job number, for the next page."""
+    statement = select(Job).where(
+        Job.tenant_id == tenant,
+        Job.queued_at.is_not(None),
+        Job.assigned_at.is_(None),
+        Job.status.not_in(FINAL_STATUSES),
     )
+    if after is not None:
+        statement = statement.where(Job.number > after)
+    return statement.order_by(Job.number).limit(limit)
 
 
 async def running_jobs(session: AsyncSession, agent_ids: Sequence[int]) -> dict[int, int]:

@@ -31,6 +31,8 @@ from .unit_of_work import UnitOfWork, run_retrying
 T = TypeVar("T")
 # "jmqu" in ASCII: names the per-tenant advisory lock of the queue on PostgreSQL.
 QUEUE_LOCK = 0x6A6D7175
+# Waiting jobs read at once by a hand-out.
+HAND_OUT_PAGE = 50
 # A job given a slot that has not started after this long is woken again (a lost signal).
 WAKE_AGAIN_AFTER = timedelta(seconds=10)
 
@@ -62,8 +64,9 @@ class QueueService:
         a scheduled job, or one that left it), after handing out the free slots."""
 
         async def action(work: UnitOfWork) -> Claim:
-            now = datetime.now(UTC)
+            # The time is read under the lock: hand-outs are stamped in the order they happen.
             await lock_queue(work.session, tenant)
+            now = datetime.now(UTC)
             job = await _job(work.session, tenant, number)
             if job.status in FINAL_STATUSES:
                 return Claim(None, [])
@@ -90,8 +93,8 @@ class QueueService:
         (its agent, '') or (None, why it was still waiting)."""
 
         async def action(work: UnitOfWork) -> tuple[str | None, str]:
-            now = datetime.now(UTC)
             await lock_queue(work.session, tenant)
+            now = datetime.now(UTC)
             job = await _job(work.session, tenant, number)
             if job.assigned_at is not None:
                 return await _agent_name(work.session, job), ""
@@ -144,18 +147,24 @@ async def _assign(work: UnitOfWork, tenant: str, now: datetime) -> list[Assigned
     if not free:
         return []
     names = {agent.id: agent.name for agent in slots}
-    queue = list(await session.scalars(waiting_statement(tenant)))
     assigned: list[Assigned] = []
-    for job, waiting in zip(queue, await waiting_jobs(session, queue), strict=True):
-        agent_id = pick_agent(waiting, slots, free)
-        if agent_id is None:
-            continue
-        job.agent_id, job.assigned_at = agent_id, now
-        state_machine.touched(work, job)
-        free[agent_id] -= 1
-        assigned.append(Assigned(tenant, job.number, names[agent_id]))
-        if not any(count > 0 for count in free.values()):
-            break
+    after: int | None = None
+    # The queue a page at a time: a hand-out usually fills its few free slots from the first
+    # page, however long the queue.
+    while page := list(
+        await session.scalars(waiting_statement(tenant, limit=HAND_OUT_PAGE, after=after))
+    ):
+        for job, waiting in zip(page, await waiting_jobs(session, page), strict=True):
+            agent_id = pick_agent(waiting, slots, free)
+            if agent_id is None:
+                continue
+            job.agent_id, job.assigned_at = agent_id, now
+            state_machine.touched(work, job)
+            free[agent_id] -= 1
+            assigned.append(Assigned(tenant, job.number, names[agent_id]))
+            if not any(count > 0 for count in free.values()):
+                return assigned
+        after = page[-1].number
     return assigned
 
 
