@@ -3,8 +3,9 @@
 Notifications carry ids only (see `wire`); subscribers read the rows. Local subscribers are
 called at once; a process skips its own notifications when they come back from the server.
 NOTIFY runs after the writer's commit, in its own short transaction, so the writer's commit
-never waits on the notification queue lock. NOTIFY works through a transaction-mode pooler;
-LISTEN needs a session of its own, on a direct URL when the engine's goes through one.
+never waits on the notification queue lock; writers publishing at once share that
+transaction. NOTIFY works through a transaction-mode pooler; LISTEN needs a session of its
+own, on a direct URL when the engine's goes through one.
 """
 
 import asyncio
@@ -40,11 +41,34 @@ class PostgresBus:
         self._keeper: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._listened = False
+        # Notices published and not sent yet; counts of all queued and all sent.
+        self._outgoing: list[Notice] = []
+        self._queued = 0
+        self._sent = 0
+        self._sending = asyncio.Lock()
 
     async def publish(self, notices: Sequence[Notice]) -> None:
+        """Deliver locally, then NOTIFY; returns once the notices are sent. Writers that publish
+        while a send is in flight have theirs sent together by the next one (group commit):
+        one short transaction, and one take of the notification lock, for many writers."""
         if not notices:
             return
         self._local.deliver(notices)
+        self._outgoing.extend(notices)
+        self._queued += len(notices)
+        ticket = self._queued
+        async with self._sending:
+            if self._sent >= ticket:
+                return
+            batch, self._outgoing = self._outgoing, []
+            try:
+                await self._notify(batch)
+            except BaseException:
+                self._outgoing[:0] = batch
+                raise
+            self._sent += len(batch)
+
+    async def _notify(self, notices: Sequence[Notice]) -> None:
         async with self._engine.connect() as connection:
             for payload in wire.encode(self._origin, notices):
                 await connection.execute(select(func.pg_notify(CHANNEL, payload)))
