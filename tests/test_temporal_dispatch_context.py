@@ -83,7 +83,10 @@ async def test_every_job_variable_reaches_the_step(
         "trigger_assignee": "ada",
         "trigger_issue_key": "OPS-7",
     }
-    assert {key: seen[key] for key in seen if key not in ("JOB_WORKSPACE", "JOB_OUTPUT")} == {
+    # (the paths of the attempt's files: its workspace, output file and artifacts folder)
+    assert seen["JOB_ARTIFACTS"].startswith(seen["JOB_WORKSPACE"])
+    paths = ("JOB_WORKSPACE", "JOB_OUTPUT", "JOB_ARTIFACTS")
+    assert {key: seen[key] for key in seen if key not in paths} == {
         "JOB_NUMBER": str(number),
         "JOB_INPUT_REPO": "app",
         "JOB_INPUT_TRIGGER_PROJECT": "OPS",

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from server.db import migrate
@@ -29,6 +29,7 @@ from tests.support.waiting import eventually
 
 QUICK = parse_workflow({"slug": "quick", "steps": [{"name": "only", "run": "echo hi"}]})
 RACED_JOBS = 6
+NUMBERED_FROM = "SELECT setval(pg_get_serial_sequence('jobs', 'number'), 1000000)"
 # Processes start and jobs run slowly on a machine busy with other work; a deadline, not a wait.
 BUSY_MACHINE_SECONDS = 150
 
@@ -137,6 +138,10 @@ async def own_database(temporal_runtime: Runtime, tmp_path: Path) -> AsyncIterat
         runtime = Runtime.from_settings(settings)
         try:
             await migrate.upgrade(runtime.engine)
+            # Workflow ids are job numbers and the dev server is shared with the other tests'
+            # database: this one numbers its jobs far beyond theirs.
+            async with runtime.engine.begin() as connection:
+                await connection.execute(text(NUMBERED_FROM))
             yield runtime
         finally:
             await runtime.close()
