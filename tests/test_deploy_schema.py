@@ -79,7 +79,7 @@ def empty_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     for name in [name for name in os.environ if name.startswith("JOBMONITOR_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("JOBMONITOR_DATABASE_URL", url)
-    monkeypatch.setattr(GracefulServer, "run", lambda _server: None)
+    monkeypatch.setattr(GracefulServer, "run", lambda _server, _sockets=None: None)
     return url
 
 
