@@ -10,6 +10,7 @@ a value the type refuses, middleware) goes through graphql-core's own path, so a
 errors are the same (tests/test_planned_execution.py holds them to it).
 """
 
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -69,10 +70,10 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             parent_type, source, field_details_list, path, position_context
         )
 
-    @property
+    @cached_property
     def _has_middleware(self) -> bool:
         """Whether an extension wraps resolvers (Strawberry always passes a manager, most
-        often empty)."""
+        often empty); one answer per execution."""
         manager = self.middleware_manager
         return manager is not None and bool(manager.middlewares)
 
