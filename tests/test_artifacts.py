@@ -14,7 +14,8 @@ from server.db.models import Artifact
 from server.domain.errors import InvalidArgument
 from server.runtime import Runtime, artifacts_for
 from server.services.artifacts.database import CHUNK_BYTES
-from server.services.artifacts.service import Upload
+from server.services.artifacts.directory import DirectoryStore
+from server.services.artifacts.service import ArtifactLimits, ArtifactService, Upload
 from tests.support.auth import app_with, bearer, token_for
 from tests.support.factories import build_world
 from tests.support.graphql import GraphQLClient, serving
@@ -152,3 +153,29 @@ async def stored(runtime: Runtime, artifact: Artifact) -> bytes:
         return b"".join([c async for c in runtime.artifacts.read(artifact, 0, artifact.size_bytes)])
     except FileNotFoundError:
         return b""
+
+
+async def test_an_upload_the_store_cannot_keep_leaves_nothing(
+    runtime: Runtime, tenant: str, tmp_path: Path
+) -> None:
+    # given a directory store whose directory is a file (a full or read-only disk alike)
+    job = (await build_world(runtime.session_factory, tenant, [{}])).jobs[0]
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    broken = ArtifactService(
+        runtime.session_factory,
+        runtime.bus,
+        DirectoryStore(blocked),
+        ArtifactLimits(per_artifact=1000, per_job=1000),
+    )
+    source = tmp_path / "file"
+    source.write_bytes(b"x" * 10)
+
+    # when a file is uploaded, the store's error comes through
+    with pytest.raises(OSError, match="not-a-directory"):
+        await broken.add(upload(job.number, tenant, "file.bin", source))
+
+    # and the row, pending while the bytes went in, is gone too
+    async with runtime.session_factory() as session:
+        left = await session.scalars(select(Artifact.id).where(Artifact.job_number == job.number))
+        assert list(left) == []
