@@ -32,6 +32,8 @@ def pooled_settings(database_url: str, pgbouncer_port: int, tenant: str) -> Sett
         _env_file=None,
         database_url=through_pgbouncer(database_url, pgbouncer_port),
         database_statement_cache=0,
+        # concurrent identical pages must each run, on connections of their own
+        share_identical_reads=False,
         event_bus_url=database_url,
         default_tenant=tenant,
         auth="disabled",
