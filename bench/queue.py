@@ -232,7 +232,16 @@ async def _agents(client: Client, runtime: Runtime, workspaces: Path) -> AsyncIt
         yield
 
 
+async def _floor(jobs: int) -> float:
+    """Temporal alone, on a dev server of its own (so the queue path's starts fresh)."""
+    async with dev_server() as address:
+        client = await Client.connect(address)
+        return await floor_seconds(client, jobs=jobs, agents=AGENTS, slots=SLOTS)
+
+
 async def run(backend: str, database_url: str, *, jobs: int) -> Result:
+    # Temporal alone, before and after: the machine's load drifts during a run.
+    floor = [await _floor(jobs)]
     async with dev_server() as address:
         workspaces = Path(tempfile.mkdtemp(prefix="bench-ws-"))
         settings = Settings(
@@ -243,8 +252,6 @@ async def run(backend: str, database_url: str, *, jobs: int) -> Result:
             _env_file=None,  # type: ignore[call-arg]
         )
         client = await Client.connect(address)
-        # Temporal alone, before and after: the machine's load drifts during a run.
-        floor = [await floor_seconds(client, jobs=jobs, agents=AGENTS, slots=SLOTS)]
         async with process_runtime(settings, migrate_schema=True) as runtime:
             await save_workflows(runtime.session_factory, tenant=TENANT, definitions=[NO_OP])
             commits = [0]
@@ -283,8 +290,8 @@ async def run(backend: str, database_url: str, *, jobs: int) -> Result:
                 _displacement(await _running_order(runtime, numbers)),
                 await _costs(client, numbers, transactions=commits[0]),
             )
-        floor.append(await floor_seconds(client, jobs=jobs, agents=AGENTS, slots=SLOTS))
-        return replace(result, floor_seconds=statistics.mean(floor))
+    floor.append(await _floor(jobs))
+    return replace(result, floor_seconds=statistics.mean(floor))
 
 
 async def main(backends: list[str], jobs: int) -> None:
