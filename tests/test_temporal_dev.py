@@ -14,7 +14,7 @@ from server.runtime import Runtime
 from tests.support.dev import START_SECONDS, Dev, running_dev
 from tests.support.factories import add_details, build_world
 from tests.support.graphql import GraphQLClient
-from tests.support.mutations import APPROVE, act, dispatch
+from tests.support.mutations import APPROVE, REJECT, act, dispatch
 from tests.support.temporal import job_state, status_is, wait_for
 from tests.support.waiting import eventually
 
@@ -38,11 +38,16 @@ async def printed_ui_url(dev: Dev) -> str:
 async def test_dev_runs_the_whole_system(dev: Dev) -> None:
     edges = (await dev.gql.execute(WORKFLOWS))["workflows"]["edges"]
     assert {"hello", "wait-for-approval"} <= {edge["node"]["slug"] for edge in edges}
+    # a job waiting for approval holds one of the local agent's slots, not all of them
+    waiting = (await dispatch(dev.gql, workflow="wait-for-approval"))["job"]["number"]
+    await wait_for(dev.gql, waiting, status_is("WAITING"), within=30)
     number = (await dispatch(dev.gql, workflow="hello", input={"name": "dev"}))["job"]["number"]
     job = await wait_for(dev.gql, number, status_is("COMPLETED", "FAILED"), within=30)
     assert job["status"] == "COMPLETED"
     assert job["output"] == {"greeted": "dev"}
     assert job["agent"]["name"] == "local-agent"
+    assert (await job_state(dev.gql, waiting))["status"] == "WAITING"
+    assert (await act(dev.gql, REJECT, waiting))["errors"] == []
 
 
 async def test_dev_serves_temporals_web_ui_where_it_says_and_links_jobs_to_it(dev: Dev) -> None:

@@ -37,6 +37,9 @@ TEMPORAL_DB = Path("jobmonitor-temporal.db")
 DEFAULT_TEMPORAL_PORT = 7233
 DEFAULT_TEMPORAL_UI_PORT = 8233
 LOCAL_AGENT = "local-agent"
+LOCAL_AGENT_SLOTS = 4
+"""Jobs the local agent runs at once: a job waiting for approval holds its slot, so with one
+the rest of the demo would queue behind it."""
 
 
 def dev(
@@ -52,6 +55,9 @@ def dev(
     temporal_ui_port: Annotated[
         int, typer.Option(help="Port of Temporal's web UI (another one if it is taken).")
     ] = DEFAULT_TEMPORAL_UI_PORT,
+    agent_slots: Annotated[
+        int, typer.Option(min=1, help="Jobs the local agent runs at once.")
+    ] = LOCAL_AGENT_SLOTS,
 ) -> None:
     """Everything on one machine: database, Temporal, worker, an agent, the API. Ctrl-C stops."""
     settings = dev_settings()
@@ -69,6 +75,7 @@ def dev(
             temporal_ports=(temporal_port, temporal_ui_port),
             demo=demo,
             workflows=workflows or [EXAMPLES],
+            agent_slots=agent_slots,
             stop=stop,
         )
 
@@ -103,6 +110,7 @@ async def run_dev(
     temporal_ports: tuple[int, int],
     demo: bool,
     workflows: list[Path],
+    agent_slots: int = LOCAL_AGENT_SLOTS,
     stop: asyncio.Event,
 ) -> None:
     async with AsyncExitStack() as stack:
@@ -119,6 +127,7 @@ async def run_dev(
             hostname=socket.gethostname(),
             base_task_queue=settings.temporal_task_queue,
             workspace_root=settings.workspace_root.resolve(),
+            slots=agent_slots,
         )
         await stack.enter_async_context(runtime.running_agent(client, identity))
         if demo:
