@@ -10,7 +10,6 @@ share there, so this is the strict figure) and over HTTP to uvicorn on 127.0.0.1
     .venv/bin/python -m bench.auth_overhead --backends sqlite --runs 500
 """
 
-import argparse
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import replace
@@ -32,8 +31,7 @@ from .common import (
     PAGE_QUERY,
     TENANT,
     Budget,
-    add_budget_arguments,
-    add_database_arguments,
+    bench_parser,
     bench_settings,
     budget_of,
     checked_json,
@@ -136,11 +134,7 @@ async def measure(database_url: str, budget: Budget) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    add_database_arguments(parser, jobs=100_000)
-    add_budget_arguments(parser, runs=300, warmup=30, seconds=120.0)
+    parser = bench_parser(__doc__, jobs=100_000, runs=300, warmup=30, seconds=120.0)
     arguments = parser.parse_args()
     budget = budget_of(arguments)
     on_each_database(

@@ -672,3 +672,16 @@ def on_each_database(
         run(backend, database_url)
         if arguments.drop and backend == "postgresql":
             uvloop.run(drop_postgres_database(database_url))
+
+
+def bench_parser(
+    description: str | None, *, jobs: int, runs: int, warmup: int, seconds: float
+) -> argparse.ArgumentParser:
+    """The arguments every database bench takes: which databases with how many jobs, and the
+    rounds of each comparison; a bench adds its own."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawTextHelpFormatter
+    )
+    add_database_arguments(parser, jobs=jobs)
+    add_budget_arguments(parser, runs=runs, warmup=warmup, seconds=seconds)
+    return parser

@@ -8,7 +8,6 @@ Goal: unfiltered counts under 50 ms on PostgreSQL.
     .venv/bin/python -m bench.counts --backends sqlite --runs 10
 """
 
-import argparse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -24,8 +23,7 @@ from .common import (
     COUNTS_QUERY,
     TENANT,
     Budget,
-    add_budget_arguments,
-    add_database_arguments,
+    bench_parser,
     bench_settings,
     budget_of,
     checked_json,
@@ -126,11 +124,7 @@ async def measure(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    add_database_arguments(parser, jobs=1_000_000)
-    add_budget_arguments(parser, runs=30, warmup=2, seconds=120.0)
+    parser = bench_parser(__doc__, jobs=1_000_000, runs=30, warmup=2, seconds=120.0)
     parser.add_argument("--workflow", default="se-rca-fix", help="slug for the workflow filter")
     parser.add_argument("--search", default="scrum-3", help="ticket-key search for the filter")
     arguments = parser.parse_args()

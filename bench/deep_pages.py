@@ -6,7 +6,6 @@ and over HTTP (the GraphQL jobs query), with OFFSET as the contrast.
     .venv/bin/python -m bench.deep_pages --backends postgresql --depth 200000
 """
 
-import argparse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -28,8 +27,7 @@ from .common import (
     TENANT,
     Budget,
     Summary,
-    add_budget_arguments,
-    add_database_arguments,
+    bench_parser,
     bench_settings,
     budget_of,
     checked_json,
@@ -203,11 +201,7 @@ def _print_ratios(where: str, summaries: dict[str, Summary], depth: int) -> None
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    add_database_arguments(parser, jobs=1_000_000)
-    add_budget_arguments(parser, runs=300, warmup=20, seconds=90.0)
+    parser = bench_parser(__doc__, jobs=1_000_000, runs=300, warmup=20, seconds=90.0)
     parser.add_argument("--http-runs", type=int, default=200, help="rounds over HTTP")
     parser.add_argument("--depth", type=int, default=50_000, help="jobs before the deep page")
     parser.add_argument("--offset-runs", type=int, default=10, help="runs of the OFFSET contrast")

@@ -12,7 +12,6 @@ keep-alive connection to each; requests take turns.
     .venv/bin/python -m bench.observability_overhead --backends sqlite --jobs 20000 --detailed 20000
 """
 
-import argparse
 import multiprocessing
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -37,8 +36,7 @@ from server.runtime import Runtime
 from .common import (
     PAGE_QUERY,
     Budget,
-    add_budget_arguments,
-    add_database_arguments,
+    bench_parser,
     bench_settings,
     budget_of,
     checked_json,
@@ -196,11 +194,7 @@ async def in_process(database_url: str, sink: Sink, budget: Budget) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    add_database_arguments(parser, jobs=100_000)
-    add_budget_arguments(parser, runs=300, warmup=30, seconds=120.0)
+    parser = bench_parser(__doc__, jobs=100_000, runs=300, warmup=30, seconds=120.0)
     arguments = parser.parse_args()
     budget = budget_of(arguments)
 

@@ -6,7 +6,6 @@ GraphQL time goes (SQL, execution, serialisation) measured in-process and profil
     .venv/bin/python -m bench.page_latency --backends sqlite --runs 100
 """
 
-import argparse
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -30,8 +29,7 @@ from .common import (
     PAGE_QUERY,
     TENANT,
     Budget,
-    add_budget_arguments,
-    add_database_arguments,
+    bench_parser,
     bench_settings,
     budget_of,
     checked_json,
@@ -270,11 +268,7 @@ def print_breakdown(medians: dict[str, float]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    add_database_arguments(parser, jobs=100_000)
-    add_budget_arguments(parser, runs=300, warmup=30, seconds=240.0)
+    parser = bench_parser(__doc__, jobs=100_000, runs=300, warmup=30, seconds=240.0)
     parser.add_argument("--serialise-runs", type=int, default=2000)
     parser.add_argument("--profile-runs", type=int, default=200)
     parser.add_argument("--top", type=int, default=15, help="functions to list per profile")

@@ -9,7 +9,6 @@ scale: `{ __typename }`, the fixed cost of an operation.
     .venv/bin/python -m bench.persisted_page --backends sqlite --jobs 20000 --detailed 20000
 """
 
-import argparse
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,8 +22,7 @@ from server.runtime import Runtime
 from .common import (
     PAGE_QUERY,
     Budget,
-    add_budget_arguments,
-    add_database_arguments,
+    bench_parser,
     bench_settings,
     budget_of,
     checked_json,
@@ -86,11 +84,7 @@ async def measure(database_url: str, budget: Budget) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    add_database_arguments(parser, jobs=100_000)
-    add_budget_arguments(parser, runs=300, warmup=30, seconds=120.0)
+    parser = bench_parser(__doc__, jobs=100_000, runs=300, warmup=30, seconds=120.0)
     arguments = parser.parse_args()
     budget = budget_of(arguments)
     on_each_database(

@@ -11,7 +11,6 @@ estimate's error against the exact count is printed beside it.
     .venv/bin/python -m bench.search --terms scr,scrum-727 --runs 50
 """
 
-import argparse
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -30,8 +29,7 @@ from .common import (
     PAGE_QUERY_AFTER,
     TENANT,
     Budget,
-    add_budget_arguments,
-    add_database_arguments,
+    bench_parser,
     bench_settings,
     budget_of,
     checked_json,
@@ -142,12 +140,8 @@ def _error(estimate: int, exact: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    add_database_arguments(parser, jobs=1_000_000)
+    parser = bench_parser(__doc__, jobs=1_000_000, runs=40, warmup=3, seconds=60.0)
     parser.set_defaults(backends="postgresql")
-    add_budget_arguments(parser, runs=40, warmup=3, seconds=60.0)
     parser.add_argument("--terms", default=TERMS, help="comma-separated search terms")
     parser.add_argument(
         "--limits",
