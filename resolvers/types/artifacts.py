@@ -11,7 +11,7 @@ from resolvers.context import Info
 from server.db import models
 from server.domain.downloads import artifact_path
 
-from .node_rows import rows_by_node_id
+from .node_rows import nodes_by_id
 
 
 @strawberry.type
@@ -42,8 +42,9 @@ class Artifact(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        rows = await rows_by_node_id(info.context.loaders.rows.artifact, node_ids, "an artifact")
-        return [cls.from_row(row) if row is not None else None for row in rows]
+        return await nodes_by_id(
+            info.context.loaders.rows.artifact, node_ids, "an artifact", cls.from_row
+        )
 
 
 async def artifacts_of(info: Info, job_number: int, step: int | None = None) -> list[Artifact]:

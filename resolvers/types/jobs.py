@@ -42,7 +42,7 @@ from .enums import (
 from .events import JobEvent, LogConnection
 from .filters import JobFilter, domain_filter
 from .logs import log_connection
-from .node_rows import rows_by_node_id
+from .node_rows import nodes_by_id, rows_by_node_id
 from .notifications import NotificationDelivery
 from .queue import JobQueuePosition
 from .steps import JobMetrics, JobTrigger
@@ -570,8 +570,9 @@ class Workflow(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        rows = await rows_by_node_id(info.context.loaders.rows.workflow, node_ids, "a workflow")
-        return [cls.from_row(row) if row is not None else None for row in rows]
+        return await nodes_by_id(
+            info.context.loaders.rows.workflow, node_ids, "a workflow", cls.from_row
+        )
 
     jobs: JobConnection = strawberry.field(
         resolver=_jobs_within(lambda workflow, jobs: replace(jobs, workflow_ids=(workflow.id_,)))
@@ -606,10 +607,9 @@ class Automation(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        rows = await rows_by_node_id(
-            info.context.loaders.rows.automation, node_ids, "an automation"
+        return await nodes_by_id(
+            info.context.loaders.rows.automation, node_ids, "an automation", cls.from_row
         )
-        return [cls.from_row(row) if row is not None else None for row in rows]
 
     @strawberry.field
     async def workflow(self, info: Info) -> Workflow:
@@ -651,8 +651,9 @@ class Agent(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        rows = await rows_by_node_id(info.context.loaders.rows.agent, node_ids, "an agent")
-        return [cls.from_row(row) if row is not None else None for row in rows]
+        return await nodes_by_id(
+            info.context.loaders.rows.agent, node_ids, "an agent", cls.from_row
+        )
 
     jobs: JobConnection = strawberry.field(
         resolver=_jobs_within(lambda agent, jobs: replace(jobs, agent_ids=(agent.id_,)))
@@ -699,8 +700,9 @@ class Schedule(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        rows = await rows_by_node_id(info.context.loaders.rows.schedule, node_ids, "a schedule")
-        return [cls.from_row(row) if row is not None else None for row in rows]
+        return await nodes_by_id(
+            info.context.loaders.rows.schedule, node_ids, "a schedule", cls.from_row
+        )
 
     @strawberry.field
     async def workflow(self, info: Info) -> Workflow:
